@@ -1,0 +1,89 @@
+"""MC4xx: training configuration (callbacks, removed APIs)."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from modelcheck.engine import report, rule
+from modelcheck.findings import Finding
+from modelcheck.ir import Location, TrainingSetup
+from modelcheck.settings import Settings
+
+# Metrics Keras logs under a name other than the one passed (objects, functions).
+_LOGGED_AS = {
+    "categorical_accuracy": "categorical_accuracy",
+    "sparse_categorical_accuracy": "sparse_categorical_accuracy",
+    "binary_accuracy": "binary_accuracy",
+    "auc": "auc",
+    "precision": "precision",
+    "recall": "recall",
+}
+
+
+@rule("MC401")
+def monitor_unknown_metric(setup: TrainingSetup, settings: Settings) -> Iterator[Finding]:
+    compiled = setup.compile
+    if compiled is None or compiled.metrics is None or not setup.callbacks:
+        return
+    logged = {"loss"} | {_LOGGED_AS.get(m, m) for m in compiled.metrics}
+    has_validation = None
+    if setup.fits:
+        flags = [fit.has_validation for fit in setup.fits]
+        has_validation = None if None in flags else any(flags)
+    available = logged | ({f"val_{name}" for name in logged} if has_validation is not False else set())
+    for callback in setup.callbacks:
+        monitor = callback.monitor
+        if monitor is None or monitor in available:
+            continue
+        where = callback.location or Location(setup.path)
+        base = monitor[4:] if monitor.startswith("val_") else monitor
+        if monitor.startswith("val_") and has_validation is False and base in logged:
+            yield report(
+                "MC401",
+                f"{callback.class_name} monitors '{monitor}' but fit() gets no validation data, so no val_ quantity is ever logged: "
+                + _consequence(callback.class_name),
+                where,
+                "Pass validation_data= (or validation_split=) to fit(), or monitor the training quantity.",
+            )
+            continue
+        suggestion = _closest(monitor, available)
+        yield report(
+            "MC401",
+            f"{callback.class_name} monitors '{monitor}', but the compiled model logs only {', '.join(sorted(available))}: "
+            + _consequence(callback.class_name),
+            where,
+            f"Use monitor='{suggestion}'." if suggestion else "Monitor a quantity the model logs (a compiled metric or loss).",
+        )
+
+
+def _consequence(class_name: str) -> str:
+    if class_name == "ModelCheckpoint":
+        return "Keras only warns, and with save_best_only=True no checkpoint is ever saved"
+    if class_name == "EarlyStopping":
+        return "Keras only warns, and training never stops early"
+    if class_name == "ReduceLROnPlateau":
+        return "Keras only warns, and the learning rate is never reduced"
+    return "Keras only warns, and the callback never acts"
+
+
+def _closest(monitor: str, available: set[str]) -> str | None:
+    prefix = "val_" if monitor.startswith("val_") else ""
+    base = monitor[len(prefix):]
+    twins = {"acc": "accuracy", "accuracy": "acc"}
+    if base in twins and f"{prefix}{twins[base]}" in available:
+        return f"{prefix}{twins[base]}"
+    import difflib
+
+    match = difflib.get_close_matches(monitor, sorted(available), n=1, cutoff=0.6)
+    return match[0] if match else None
+
+
+@rule("MC402")
+def removed_api(setup: TrainingSetup, settings: Settings) -> Iterator[Finding]:
+    for use in setup.api_uses:
+        yield report(
+            "MC402",
+            f"`{use.api}` was removed in Keras 3 / TensorFlow ≥ 2.16: the script fails there (or, in older Keras, uses deprecated behaviour)",
+            use.location or Location(setup.path),
+            f"Replace it with `{use.replacement}`.",
+        )

@@ -1,0 +1,394 @@
+"""MC2xx: pretrained backbones and transfer learning."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from modelcheck.checks.freeze import BackboneView, boundary, view_of
+from modelcheck.checks.graph import has_weights, named
+from modelcheck.checks.scaling import describe_scaling, mode_text, scaling_mode
+from modelcheck.engine import report, rule
+from modelcheck.findings import Finding, Severity
+from modelcheck.ir import Backbone, Location, Pipeline, Scaling, TrainingSetup
+from modelcheck.settings import Settings
+from modelcheck.vocab import ADAPTIVE_OPTIMIZERS, OPTIMIZER_DEFAULT_LR
+
+
+def _pretrained(backbone: Backbone, settings: Settings) -> bool:
+    return bool(backbone.pretrained) or (settings.assume_pretrained is True and backbone.weights != "none")
+
+
+def _views(setup: TrainingSetup) -> Iterator[BackboneView]:
+    if setup.model is None:
+        return
+    for backbone in setup.model.backbones:
+        view = view_of(setup.model, backbone)
+        if view is not None:
+            yield view
+
+
+def _where(setup: TrainingSetup, *candidates: Location | None) -> Location:
+    for candidate in candidates:
+        if candidate is not None:
+            return candidate
+    return Location(setup.path)
+
+
+# --- MC201 -------------------------------------------------------------------
+
+
+def expected_mode(view: BackboneView) -> str | None:
+    """The preprocessing mode the pretrained weights expect, given include_preprocessing."""
+    if view.backbone.include_preprocessing is False and view.info.include_preprocessing_false:
+        return view.info.include_preprocessing_false[0]
+    return view.info.preprocessing
+
+
+_ACCEPTS = {"caffe": {"caffe"}, "tf": {"tf"}, "torch": {"torch"}, "none": {"raw"}}
+
+
+def _model_rescaling(setup: TrainingSetup, backbone: Backbone) -> Scaling | None:
+    """A Rescaling layer the user put in front of the backbone, as a Scaling."""
+    assert setup.model is not None
+    own = set(backbone.layer_names)
+    for _, layer in setup.model.walk():
+        if layer.name in own or layer.name == backbone.nested_as:
+            break
+        if layer.class_name == "Rescaling":
+            scale, offset = layer.config.get("scale"), layer.config.get("offset", 0.0)
+            if isinstance(scale, (int, float)) and isinstance(offset, (int, float)):
+                return Scaling("rescale", float(scale), float(offset), location=layer.location)
+            return Scaling("unknown", location=layer.location)
+    return None
+
+
+def _compose(first: Scaling, then: Scaling) -> Scaling:
+    if first.kind == "none":
+        return then
+    if first.kind == "rescale" and then.kind == "rescale" and None not in (first.factor, then.factor):
+        factor = first.factor * then.factor
+        offset = (first.offset or 0.0) * then.factor + (then.offset or 0.0)
+        return Scaling("rescale", factor, offset, location=then.location)
+    return Scaling("unknown", location=then.location)
+
+
+@rule("MC201")
+def preprocessing_mismatch(setup: TrainingSetup, settings: Settings) -> Iterator[Finding]:
+    for view in _views(setup):
+        backbone = view.backbone
+        if not _pretrained(backbone, settings):
+            continue
+        expected = expected_mode(view)
+        if expected not in _ACCEPTS:
+            continue
+        pipeline = _scaled_pipeline(setup)
+        scaling = pipeline.scaling if pipeline else None
+        in_model = _model_rescaling(setup, backbone)
+        if in_model is not None:
+            scaling = _compose(scaling or Scaling("none"), in_model) if (scaling is None or scaling.kind in ("none", "rescale")) else Scaling("unknown")
+        if scaling is None:
+            continue
+        actual = scaling_mode(scaling)
+        if actual == "unknown" or actual in _ACCEPTS[expected]:
+            continue
+        where = _where(setup, scaling.location, pipeline.location if pipeline else None, backbone.location)
+        how = describe_scaling(scaling) if in_model is None else f"a Rescaling layer in the model ({describe_scaling(scaling)} overall)"
+        if expected == "none":
+            problem = f"{backbone.name} rescales its input internally and its ImageNet weights expect {mode_text('raw')}, but the pipeline applies {how}"
+            hint = "Feed raw 0-255 pixels: drop rescale / the Rescaling layer (its preprocess_input is a no-op)."
+        else:
+            module = view.info.module
+            problem = f"{backbone.name}'s ImageNet weights expect {mode_text(expected)}, but the pipeline feeds {mode_text(actual)} ({how})"
+            hint = f"Use preprocessing_function=keras.applications.{module}.preprocess_input instead of {how}."
+        yield report(
+            "MC201",
+            f"{problem}: the pretrained features see inputs unlike anything they were trained on, so they carry little signal "
+            "and accuracy stalls (nothing crashes)",
+            where,
+            hint,
+        )
+
+
+def _scaled_pipeline(setup: TrainingSetup) -> Pipeline | None:
+    train = setup.pipeline("train")
+    if train is not None and train.scaling is not None:
+        return train
+    for pipeline in setup.pipelines:
+        if pipeline.scaling is not None and pipeline.role != "predict":
+            return pipeline
+    return None
+
+
+# --- MC202 -------------------------------------------------------------------
+
+
+@rule("MC202")
+def nothing_trainable(setup: TrainingSetup, settings: Settings) -> Iterator[Finding]:
+    """The 'nothing is trainable' and 'new head frozen' cases."""
+    model = setup.model
+    if model is None:
+        return
+    weighted = [layer for _, layer in model.walk() if layer.submodel is None and has_weights(layer)]
+    if not weighted or any(layer.trainable is None for layer in weighted):
+        return
+    if all(layer.trainable is False for layer in weighted):
+        yield report(
+            "MC202",
+            f"every layer of '{model.name}' is frozen: training updates no weight at all, so the loss cannot move "
+            "and every epoch is wasted",
+            _where(setup, model.location),
+            "Unfreeze at least the new head (layers you added after the backbone) before compiling.",
+            severity=Severity.ERROR,
+        )
+        return
+    in_backbone = {name for backbone in model.backbones for name in backbone.layer_names}
+    head = [layer for _, layer in model.walk() if layer.submodel is None and has_weights(layer) and layer.name not in in_backbone]
+    if in_backbone and head and all(layer.trainable is False for layer in head):
+        first = head[0]
+        yield report(
+            "MC202",
+            f"the new head is frozen ({named(first, setup)} and {len(head) - 1} more layer(s) added on the backbone): "
+            "its weights start random and stay random, so only the backbone moves",
+            _where(setup, first.location),
+            "Keep the layers you add on top trainable; freeze only the pretrained backbone.",
+        )
+
+
+@rule("MC202")
+def freeze_boundary(setup: TrainingSetup, settings: Settings) -> Iterator[Finding]:
+    for view in _views(setup):
+        cut = boundary(view)
+        yield from _expectations(setup, view, cut)
+        if cut is None or cut.aligned:
+            continue
+        names = view.layout.layers
+        shift = view.backbone.offset
+        block = cut.cut_block
+        where_layer = view.layers[cut.index]
+        parts = [
+            f"the frozen/trainable boundary of {view.backbone.name} cuts through {block}: '{names[cut.index - 1]}' "
+            f"(index {cut.index - 1 + shift}) is the last frozen layer and '{names[cut.index]}' (index {cut.index + shift}) "
+            f"the first trainable one, so part of {block} is fine-tuned against a frozen rest"
+        ]
+        bn = [names[i] for i in cut.cut_block_trainable_batchnorm if view.layers[i] is not None and view.layers[i].trainable]
+        if bn and not _inference_mode(setup, view.backbone):
+            parts.append(f"its BatchNormalization layers {', '.join(bn)} are trainable and will update their statistics")
+        if shift:
+            parts.append(
+                f"the '{view.container.name}' model's .layers "
+                + ("has no InputLayer, so its indices are one less than the backbone's" if shift < 0 else f"has {shift} layer(s) before the backbone, so its indices are {shift} more than the backbone's")
+            )
+        yield report(
+            "MC202",
+            "; ".join(parts),
+            _where(setup, _freeze_location(setup), where_layer.location if where_layer else None, view.backbone.location),
+            f"Freeze layers[:{cut.previous_aligned + shift}] to fine-tune all of {block} ('{names[cut.previous_aligned]}' first), "
+            f"or layers[:{cut.next_aligned + shift}] to keep it frozen.",
+        )
+
+
+def _freeze_location(setup: TrainingSetup) -> Location | None:
+    """Scripts: the freeze statement the user wrote (the last one that froze something)."""
+    ops = [op for op in setup.freeze_ops if not op.trainable and op.location is not None]
+    return ops[-1].location if ops else None
+
+
+def _expectations(setup: TrainingSetup, view: BackboneView, cut) -> Iterator[Finding]:
+    layers = view.layout.layers
+    weighted_flags = [layer.trainable for i, layer in enumerate(view.layers) if layer is not None and view.weighted(i)]
+    if cut is not None:
+        frozen_count = cut.index
+    elif weighted_flags and all(flag is False for flag in weighted_flags):
+        frozen_count = len(layers)
+    elif weighted_flags and all(flag is True for flag in weighted_flags):
+        frozen_count = 0
+    else:
+        return
+    for expectation in setup.expectations:
+        where = _where(setup, expectation.location)
+        if expectation.frozen_layers is not None and expectation.frozen_layers != frozen_count:
+            yield report("MC202", f"{view.backbone.name} has {frozen_count} frozen layers but expect.frozen_layers declares {expectation.frozen_layers}", where,
+                         f"Change the freeze setting so that {expectation.frozen_layers} layers are frozen, or update the expectation.")
+        if expectation.trainable_from is not None:
+            actual = layers[frozen_count] if frozen_count < len(layers) else None
+            if actual != expectation.trainable_from:
+                wanted = layers.index(expectation.trainable_from) if expectation.trainable_from in layers else None
+                yield report(
+                    "MC202",
+                    f"{view.backbone.name} is trainable from '{actual}' (index {frozen_count}) but expect.trainable_from declares '{expectation.trainable_from}'"
+                    + (f" (index {wanted})" if wanted is not None else " (no such layer in this backbone)"),
+                    where,
+                    f"Freeze the first {wanted} layers (freeze: {wanted})." if wanted is not None else "Use a layer name of this backbone.",
+                )
+
+
+# --- MC203 -------------------------------------------------------------------
+
+
+@rule("MC203")
+def trainable_changed_after_compile(setup: TrainingSetup, settings: Settings) -> Iterator[Finding]:
+    events = sorted(
+        [(c.order, "compile", c.location) for c in setup.compiles]
+        + [(f.order, "fit", f.location) for f in setup.fits]
+        + [(op.order, "freeze", op) for op in setup.freeze_ops],
+        key=lambda event: event[0],
+    )
+    compiled = trained = False
+    for position, (_, kind, payload) in enumerate(events):
+        if kind == "compile":
+            compiled, trained = True, False
+        elif kind == "fit":
+            trained = True
+        elif compiled:
+            later = [k for _, k, _ in events[position + 1 :] if k in ("compile", "fit")]
+            if not later or later[0] != "fit":
+                continue
+            op = payload
+            where = _where(setup, op.location)
+            if trained:
+                yield report(
+                    "MC203",
+                    f"`{op.target}` changes trainable after the model has trained, and fit() runs again without compile(): "
+                    "Keras built the train function at the first fit, so this change has no effect on the next training",
+                    where,
+                    "Call model.compile(...) again (with a low learning rate for fine-tuning) after changing trainable.",
+                )
+            else:
+                yield report(
+                    "MC203",
+                    f"`{op.target}` changes trainable after compile() and before the first fit(): Keras ≥ 2.4 and 3 honour it, "
+                    "standalone Keras ≤ 2.3 silently ignored it, and the Keras guide asks for a recompile",
+                    where,
+                    "Set trainable before compile(), or call compile() again after the change.",
+                    severity=Severity.WARNING,
+                )
+
+
+# --- MC204 -------------------------------------------------------------------
+
+
+@rule("MC204")
+def backbone_input_shape(setup: TrainingSetup, settings: Settings) -> Iterator[Finding]:
+    model = setup.model
+    if model is None:
+        return
+    reported_channels_first = False
+    shape = model.input_shapes[0] if model.input_shapes else None
+    if shape and _channels_first(shape) and not _declares_channels_first(model):
+        reported_channels_first = True
+        yield report(
+            "MC204",
+            f"input shape {tuple(shape)} is channels-first, but the model is channels-last (Keras' default): it is read as a "
+            f"{shape[0]}-pixel-high image with {shape[-1]} channels; it builds, and trains on garbage",
+            _where(setup, _input_location(model)),
+            f"Use input_shape=({shape[1]}, {shape[2]}, {shape[0]}) and feed (height, width, channels) images.",
+        )
+    for view in _views(setup):
+        backbone_shape = view.backbone.input_shape or shape
+        if not backbone_shape or len(backbone_shape) != 3 or reported_channels_first:
+            continue
+        height, width, channels = backbone_shape
+        where = _where(setup, view.backbone.location)
+        if channels is not None and channels != 3 and _pretrained(view.backbone, settings):
+            yield report(
+                "MC204",
+                f"{view.backbone.name} gets {channels}-channel input but its ImageNet weights have 3-channel first-layer filters: "
+                "Keras refuses to load them, or the pretrained features do not apply",
+                where,
+                "Feed 3-channel images (color_mode='rgb', or repeat a grayscale channel three times).",
+            )
+        minimum = view.info.min_size
+        small = [v for v in (height, width) if v is not None and minimum and v < minimum]
+        if small:
+            yield report(
+                "MC204",
+                f"{view.backbone.name} needs inputs of at least {minimum}×{minimum}, but gets {height}×{width}: "
+                "its feature map shrinks to nothing before the last block",
+                where,
+                f"Resize images to at least {minimum}×{minimum} (its default is {view.info.default_size}).",
+            )
+
+
+def _channels_first(shape: tuple) -> bool:
+    return len(shape) == 3 and shape[0] in (1, 3) and shape[-1] is not None and shape[-1] > 4 and shape[1] is not None and shape[1] > 4
+
+
+def _declares_channels_first(graph) -> bool:
+    return any(layer.config.get("data_format") == "channels_first" for _, layer in graph.walk())
+
+
+def _input_location(graph) -> Location | None:
+    for _, layer in graph.walk():
+        if layer.location is not None:
+            return layer.location
+    return graph.location
+
+
+# --- MC205 -------------------------------------------------------------------
+
+
+def _inference_mode(setup: TrainingSetup, backbone: Backbone) -> bool:
+    """Whether the backbone is called with training=False."""
+    if backbone.nested_as is None or setup.model is None:
+        return False
+    for path, layer in setup.model.walk():
+        if layer.name == backbone.nested_as and path == backbone.container_path[:-1]:
+            return layer.call_training is False
+    return False
+
+
+@rule("MC205")
+def batchnorm_training_mode(setup: TrainingSetup, settings: Settings) -> Iterator[Finding]:
+    for view in _views(setup):
+        if not _pretrained(view.backbone, settings) or _inference_mode(setup, view.backbone):
+            continue
+        indices = view.layout.batchnorm
+        trainable_bn = [view.layers[i] for i in indices if view.layers[i] is not None and view.layers[i].trainable]
+        if not trainable_bn:
+            continue
+        how = (
+            f"nested as '{view.backbone.nested_as}' and called without training=False"
+            if view.backbone.nested_as
+            else "its layers are part of the model, not called with training=False"
+        )
+        yield report(
+            "MC205",
+            f"{view.backbone.name} is {how}, and {len(trainable_bn)} of its BatchNormalization layers are trainable: "
+            "during fit() they replace the ImageNet statistics with those of your small batches, and the pretrained features drift",
+            _where(setup, view.backbone.location),
+            "Call the backbone as base(inputs, training=False) in a functional model (Keras fine-tuning guide), or keep its BatchNormalization layers frozen.",
+        )
+
+
+# --- MC206 -------------------------------------------------------------------
+
+
+@rule("MC206")
+def fine_tune_learning_rate(setup: TrainingSetup, settings: Settings) -> Iterator[Finding]:
+    compiled = setup.compile
+    if compiled is None or compiled.optimizer is None:
+        return
+    optimizer = compiled.optimizer
+    rate = optimizer.learning_rate
+    if rate is None:
+        rate = OPTIMIZER_DEFAULT_LR.get(optimizer.class_name or "")
+    if rate is None or optimizer.class_name is None:
+        return
+    limit = 1e-2 if optimizer.class_name == "SGD" else 1e-3 if optimizer.class_name in ADAPTIVE_OPTIMIZERS else None
+    if limit is None or rate < limit * 0.999:
+        return
+    for view in _views(setup):
+        if not _pretrained(view.backbone, settings):
+            continue
+        trainable = [layer for i, layer in enumerate(view.layers) if layer is not None and view.weighted(i) and layer.trainable]
+        if not trainable:
+            continue
+        yield report(
+            "MC206",
+            f"{len(trainable)} pretrained layers of {view.backbone.name} are trainable under {optimizer.class_name} with learning rate {rate:g}: "
+            "updates this large wipe out the ImageNet features in the first few hundred steps, and the fine-tuned model ends up worse than the frozen one",
+            _where(setup, optimizer.location, compiled.location),
+            f"Fine-tune with {optimizer.class_name}(learning_rate=1e-5) (1e-5 to 1e-4), or freeze the backbone while the new head trains.",
+        )
+        return
+

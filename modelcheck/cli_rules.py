@@ -1,0 +1,26 @@
+"""`modelcheck rules` and `modelcheck rule MC101`: the rule catalogue from rules/*.md."""
+
+from __future__ import annotations
+
+import sys
+
+from modelcheck.ruledocs import all_docs
+
+
+def rules_command(argv: list[str]) -> int:
+    docs = all_docs()
+    if argv[0] == "rules":
+        width = max(len(doc.name) for doc in docs.values())
+        for code, doc in sorted(docs.items()):
+            print(f"{code}  {doc.name:<{width}}  {str(doc.severity):<7}  {doc.summary}")
+        return 0
+    if len(argv) != 2:
+        print("usage: modelcheck rule CODE", file=sys.stderr)
+        return 2
+    code = argv[1].upper()
+    doc = docs.get(code)
+    if doc is None:
+        print(f"modelcheck: no rule {code} (see 'modelcheck rules')", file=sys.stderr)
+        return 2
+    print(f"# {doc.code} {doc.name} ({doc.severity})\n\n{doc.summary}\n\n{doc.body}")
+    return 0

@@ -1,0 +1,561 @@
+"""Input pipelines as the script interpreter sees them.
+
+``ImageDataGenerator`` + ``flow_from_directory``, ``image_dataset_from_directory``
+(+ ``.map``), label arrays from ``to_categorical``, and prediction code that
+reads one image (``cv2.imread``, ``load_img``, PIL) and scales it by hand.
+Pixel values are tracked as an affine map ``x * factor + offset`` of the raw
+0-255 image, or as a keras.applications ``preprocess_input`` family.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import os
+from typing import Any
+
+from modelcheck.ir import Location, Scaling
+from modelcheck.readers.script_eval import (
+    UNKNOWN,
+    Arg,
+    Interpreter,
+    ModuleRef,
+    Obj,
+    UserFunction,
+    as_float,
+    as_int,
+    as_str,
+    is_number,
+)
+
+AUGMENTATION_ARGS = (
+    "rotation_range",
+    "width_shift_range",
+    "height_shift_range",
+    "shear_range",
+    "zoom_range",
+    "horizontal_flip",
+    "vertical_flip",
+    "brightness_range",
+    "channel_shift_range",
+)
+# Standardisation options that make the scaling depend on the data: unknown statically.
+_DATA_DEPENDENT = ("featurewise_center", "samplewise_center", "featurewise_std_normalization",
+                   "samplewise_std_normalization", "zca_whitening")
+AUGMENTATION_LAYERS = {"RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
+                       "RandomBrightness", "RandomCrop", "RandomHeight", "RandomWidth", "RandAugment",
+                       "RandomColorJitter", "RandomShear", "RandomGrayscale", "RandomHue", "RandomSaturation"}
+PIXEL_LAYERS = AUGMENTATION_LAYERS | {"Rescaling", "Resizing", "CenterCrop", "Normalization"}
+_DATASET_PASS_THROUGH = {"prefetch", "cache", "shuffle", "batch", "repeat", "unbatch", "with_options", "apply"}
+TENSOR_PASS_THROUGH = {"tensorflow.cast", "tensorflow.identity", "tensorflow.convert_to_tensor", "keras.ops.cast"}
+_PIXEL_PASS_THROUGH = {
+    "numpy.expand_dims", "numpy.array", "numpy.asarray", "numpy.reshape", "numpy.vstack", "numpy.stack",
+    "numpy.concatenate", "numpy.copy", "numpy.float32", "numpy.squeeze",
+    "tensorflow.expand_dims", "tensorflow.cast", "tensorflow.convert_to_tensor", "tensorflow.reshape",
+    "tensorflow.stack", "tensorflow.constant", "keras.ops.expand_dims", "keras.ops.cast",
+}
+
+
+def family_of(rest: str | None) -> str | None:
+    """'applications.resnet.preprocess_input' -> 'resnet'."""
+    if rest and rest.startswith("applications.") and rest.endswith(".preprocess_input"):
+        parts = rest.split(".")
+        return parts[1] if len(parts) == 3 else None
+    return None
+
+
+class PixelVal(Obj):
+    """Image pixels flowing through hand-written code (prediction scripts, ``.map`` functions)."""
+
+    def __init__(self, source: str | None, location: Location | None):
+        self.source = source
+        self.location = location
+        self.channel_order: str | None = "RGB"
+        self.resized: bool | None = False
+        self.target_size: tuple[int, int] | None = None
+        self.color_mode: str | None = None
+        self.factor = 1.0
+        self.offset = 0.0
+        self.family: str | None = None
+        self.unknown_scaling = False
+        self.scaling_location: Location | None = None
+        self.augmentation: list[str] = []
+        self.var_name: str | None = None
+
+    def derive(self) -> "PixelVal":
+        other = copy.copy(self)
+        other.augmentation = list(self.augmentation)
+        other.var_name = None
+        return other
+
+    def scaling(self) -> Scaling:
+        if self.unknown_scaling:
+            return Scaling("unknown", location=self.scaling_location)
+        if self.family is not None:
+            return Scaling("preprocess_input", family=self.family, location=self.scaling_location)
+        if abs(self.factor - 1.0) < 1e-12 and abs(self.offset) < 1e-12:
+            return Scaling("none", location=self.scaling_location)
+        return Scaling("rescale", factor=self.factor, offset=self.offset, location=self.scaling_location)
+
+    def binop(self, it: Interpreter, op: ast.operator, other: Any, reflected: bool, node: ast.AST) -> Any:
+        result = self.derive()
+        result.scaling_location = it.loc(node)
+        value = as_float(other)
+        if value is None or self.family is not None:
+            result.unknown_scaling = True
+            return result
+        f, o = self.factor, self.offset
+        if isinstance(op, ast.Div) and not reflected and value != 0:
+            f, o = f / value, o / value
+        elif isinstance(op, ast.Mult):
+            f, o = f * value, o * value
+        elif isinstance(op, ast.Add):
+            o = o + value
+        elif isinstance(op, ast.Sub):
+            f, o = (-f, value - o) if reflected else (f, o - value)
+        else:
+            result.unknown_scaling = True
+            return result
+        result.factor, result.offset = f, o
+        return result
+
+    def call_method(self, it: Interpreter, name: str, args: list[Arg], kwargs: dict[str, Arg], node: ast.Call) -> Any:
+        if name in ("astype", "reshape", "copy", "squeeze", "numpy"):
+            return self
+        if name == "resize":  # PIL Image.resize((w, h))
+            result = self.derive()
+            result.resized = True
+            size = args[0].value if args else UNKNOWN
+            result.target_size = _wh_to_hw(size)
+            return result
+        if name == "convert":  # PIL Image.convert('RGB' | 'L')
+            mode = as_str(args[0].value) if args else None
+            result = self.derive()
+            result.color_mode = {"RGB": "rgb", "L": "grayscale", "RGBA": "rgba"}.get(mode or "", None)
+            if mode == "RGB":
+                result.channel_order = "RGB"
+            return result
+        return UNKNOWN
+
+    def get_item(self, it: Interpreter, key: Any, node: ast.AST) -> Any:
+        # img[..., ::-1] / img[:, :, ::-1] reverses the channel axis (the BGR <-> RGB idiom).
+        if isinstance(key, tuple) and key and isinstance(key[-1], slice) and key[-1].step == -1 and key[-1].start is None:
+            result = self.derive()
+            result.channel_order = {"BGR": "RGB", "RGB": "BGR"}.get(self.channel_order or "", None)
+            return result
+        return self
+
+
+def _wh_to_hw(size: Any) -> tuple[int, int] | None:
+    if isinstance(size, (tuple, list)) and len(size) == 2 and all(as_int(v) is not None for v in size):
+        return (size[1], size[0])
+    return None
+
+
+def _hw(size: Any) -> tuple[int, int] | None:
+    if isinstance(size, (tuple, list)) and len(size) == 2 and all(as_int(v) is not None for v in size):
+        return (size[0], size[1])
+    return None
+
+
+def first_pixels(values: list[Any]) -> PixelVal | None:
+    for value in values:
+        if isinstance(value, PixelVal):
+            return value
+        if isinstance(value, (list, tuple)):
+            found = first_pixels(list(value)[:8])
+            if found is not None:
+                return found
+    return None
+
+
+def scaling_from_function(world: Any, func: Any, location: Location) -> Scaling:
+    """What a ``preprocessing_function=`` does to 0-255 pixels."""
+    if isinstance(func, ModuleRef):
+        rest = world.keras_rest(func.path)
+        family = family_of(rest)
+        if family is not None:
+            return Scaling("preprocess_input", family=family, location=location)
+        return Scaling("unknown", location=location)
+    if isinstance(func, UserFunction):
+        probe = PixelVal(None, None)
+        result = world.it.call_function(func, [Arg(probe, None)], {}, None)
+        if isinstance(result, PixelVal):
+            scaling = result.scaling()
+            return Scaling(scaling.kind, scaling.factor, scaling.offset, scaling.family, location)
+    return Scaling("unknown", location=location)
+
+
+class DataGenObj(Obj):
+    """An ``ImageDataGenerator``: scaling and augmentation shared by the pipelines it makes."""
+
+    def __init__(self, world: Any, kwargs: dict[str, Arg], node: ast.Call):
+        it = world.it
+        self.world = world
+        self.location = it.loc(node)
+        self.var_name: str | None = None
+        self.augmentation: list[str] = []
+        self.augmentation_location: Location | None = None
+        for key, arg in kwargs.items():
+            if key not in AUGMENTATION_ARGS:
+                continue
+            value = arg.value
+            active = (value is True) or (is_number(value) and value != 0) or (
+                isinstance(value, (tuple, list)) and len(value) > 0 and not _neutral_range(key, value))
+            if active:
+                self.augmentation.append(key)
+                if self.augmentation_location is None:
+                    self.augmentation_location = it.loc(arg.at)
+        rescale = kwargs.get("rescale")
+        prep = kwargs.get("preprocessing_function")
+        factor = as_float(rescale.value) if rescale is not None else None
+        data_dependent = any(kwargs.get(k) is not None and kwargs[k].value is not False for k in _DATA_DEPENDENT)
+        if data_dependent or (rescale is not None and rescale.value is not None and factor is None):
+            self.scaling = Scaling("unknown", location=it.loc((rescale or prep).at) if (rescale or prep) else self.location)
+        elif prep is not None and prep.value is not None:
+            scaling = scaling_from_function(world, prep.value, it.loc(prep.at))
+            if factor not in (None, 0.0, 1.0):
+                scaling = Scaling("unknown", location=scaling.location)  # both: applied one after the other
+            self.scaling = scaling
+        elif factor not in (None, 0.0):
+            self.scaling = Scaling("rescale", factor=factor, offset=0.0, location=it.loc(rescale.at))
+        else:
+            self.scaling = Scaling("none", location=self.location)
+
+    def call_method(self, it: Interpreter, name: str, args: list[Arg], kwargs: dict[str, Arg], node: ast.Call) -> Any:
+        if name in ("flow_from_directory", "flow_from_dataframe", "flow"):
+            return make_flow(self.world, self, name, args, kwargs, node)
+        return UNKNOWN
+
+
+def _neutral_range(key: str, value: Any) -> bool:
+    """zoom_range=[1, 1] and brightness_range=(1, 1) do nothing."""
+    return key in ("zoom_range", "brightness_range") and len(value) == 2 and value[0] == value[1] == 1
+
+
+class PipelineObj(Obj):
+    """One input pipeline (generator or tf.data dataset)."""
+
+    def __init__(self, source: str, location: Location):
+        self.source = source
+        self.location = location
+        self.scaling: Scaling | None = None
+        self.augmentation: list[str] = []
+        self.augmentation_location: Location | None = None
+        self.target_size: tuple[int, int] | None = None
+        self.color_mode: str | None = None
+        self.channel_order: str | None = "RGB"
+        self.resized: bool | None = True
+        self.class_mode: str | None = None
+        self.class_mode_location: Location | None = None
+        self.directory: str | None = None
+        self.num_classes: int | None = None
+        self.num_samples: int | None = None
+        self.image_channels: int | None = None
+        self.batch_size: int | None = None
+        self.var_name: str | None = None
+        self.datagen_name: str | None = None
+        self.role_usage: str | None = None
+        self.role_hint: str | None = None
+        self.superseded = False
+        self.registry: list[PipelineObj] | None = None
+        """The world's list of pipelines, which derived pipelines join."""
+
+    def derive(self) -> "PipelineObj":
+        other = copy.copy(self)
+        other.augmentation = list(self.augmentation)
+        other.var_name = None
+        other.role_usage = None
+        self.superseded = True
+        if self.registry is not None:
+            self.registry.append(other)
+        return other
+
+    def get_attr(self, it: Interpreter, name: str, node: ast.AST) -> Any:
+        if name in ("samples", "n") and self.num_samples is not None:
+            return self.num_samples
+        if name == "num_classes" and self.num_classes is not None:
+            return self.num_classes
+        if name == "batch_size" and self.batch_size is not None:
+            return self.batch_size
+        return UNKNOWN
+
+    def call_method(self, it: Interpreter, name: str, args: list[Arg], kwargs: dict[str, Arg], node: ast.Call) -> Any:
+        if name in _DATASET_PASS_THROUGH:
+            return self
+        if name in ("take", "skip"):
+            return self.derive()
+        if name == "map" and args:
+            return self._map(it, args[0].value, node)
+        return UNKNOWN
+
+    def _map(self, it: Interpreter, func: Any, node: ast.Call) -> "PipelineObj":
+        result = self.derive()
+        pixels = PixelVal(self.source, self.location)
+        pixels.factor, pixels.offset = 1.0, 0.0
+        if self.scaling is not None and self.scaling.kind == "rescale":
+            pixels.factor, pixels.offset = self.scaling.factor or 1.0, self.scaling.offset or 0.0
+        elif self.scaling is not None and self.scaling.kind == "preprocess_input":
+            pixels.family = self.scaling.family
+        elif self.scaling is None or self.scaling.kind != "none":
+            pixels.unknown_scaling = True
+        output: Any = UNKNOWN
+        if isinstance(func, UserFunction):
+            params = func.node.args.args
+            args = [Arg(pixels, None)] + [Arg(UNKNOWN, None) for _ in params[1:]]
+            output = it.call_function(func, args, {}, None)
+        elif isinstance(func, ModuleRef):
+            output = it.world.call_module(func, [Arg(pixels, None)], {}, node)
+        if isinstance(output, tuple) and output:
+            output = output[0]
+        if isinstance(output, PixelVal):
+            scaling = output.scaling()
+            if scaling.location is None:
+                scaling = Scaling(scaling.kind, scaling.factor, scaling.offset, scaling.family, it.loc(node))
+            result.scaling = scaling
+            new = [a for a in output.augmentation if a not in result.augmentation]
+            if new and result.augmentation_location is None:
+                result.augmentation_location = it.loc(node)
+            result.augmentation.extend(new)
+        else:
+            result.scaling = Scaling("unknown", location=it.loc(node))
+        return result
+
+
+def _positional(args: list[Arg], kwargs: dict[str, Arg], names: list[str]) -> dict[str, Arg]:
+    found: dict[str, Arg] = {}
+    for index, arg in enumerate(args):
+        if index < len(names):
+            found[names[index]] = arg
+    for key, arg in kwargs.items():
+        found[key] = arg
+    return found
+
+
+_FLOW_DIR = ["directory", "target_size", "color_mode", "classes", "class_mode", "batch_size", "shuffle"]
+_FLOW = ["x", "y", "batch_size", "shuffle"]
+_DATASET = ["directory", "labels", "label_mode", "class_names", "color_mode", "batch_size", "image_size"]
+
+
+def make_flow(world: Any, gen: DataGenObj | None, method: str, args: list[Arg], kwargs: dict[str, Arg], node: ast.Call) -> PipelineObj:
+    """A pipeline from ``datagen.flow_from_directory(...)`` (or ``flow``/``flow_from_dataframe``)."""
+    it = world.it
+    source = {"flow": "arrays", "flow_from_dataframe": "dataframe"}.get(method, method)
+    pipe = _register(world, PipelineObj(source, it.loc(node)))
+    params = _positional(args, kwargs, _FLOW_DIR if method == "flow_from_directory" else _FLOW if method == "flow" else [])
+    if gen is not None:
+        pipe.scaling = gen.scaling
+        pipe.augmentation = list(gen.augmentation)
+        pipe.augmentation_location = gen.augmentation_location
+        pipe.datagen_name = gen.var_name
+    if method == "flow":
+        pipe.resized = None
+        pipe.channel_order = None
+        labels = params.get("y")
+        if labels is not None and getattr(labels.value, "encoding", None):
+            pipe.class_mode = {"one-hot": "categorical", "int": "sparse"}.get(labels.value.encoding)
+        _batch(pipe, params)
+        return pipe
+    pipe.target_size = _hw(params["target_size"].value) if "target_size" in params else (256, 256)
+    color = params.get("color_mode")
+    pipe.color_mode = as_str(color.value) if color is not None else "rgb"
+    mode = params.get("class_mode")
+    if mode is None:
+        pipe.class_mode, pipe.class_mode_location = "categorical", pipe.location
+    else:
+        pipe.class_mode = "none" if mode.value is None else as_str(mode.value)
+        pipe.class_mode_location = it.loc(mode.at)
+    classes = params.get("classes")
+    if classes is not None and isinstance(classes.value, (list, tuple)):
+        pipe.num_classes = len(classes.value)
+    subset = params.get("subset")
+    if subset is not None:
+        pipe.role_hint = {"validation": "validation", "training": "train"}.get(as_str(subset.value) or "")
+    _batch(pipe, params)
+    directory = params.get("directory")
+    _directory(world, pipe, directory.value if directory is not None else None)
+    return pipe
+
+
+def _register(world: Any, pipe: PipelineObj) -> PipelineObj:
+    pipe.registry = world.pipelines
+    world.pipelines.append(pipe)
+    return pipe
+
+
+def _batch(pipe: PipelineObj, params: dict[str, Arg]) -> None:
+    batch = params.get("batch_size")
+    pipe.batch_size = as_int(batch.value) if batch is not None else 32
+
+
+def _directory(world: Any, pipe: PipelineObj, directory: Any) -> None:
+    if not isinstance(directory, str):
+        return
+    pipe.directory = directory
+    from modelcheck.readers.data_dir import inspect_directory
+
+    for base in (world.script_dir, os.getcwd()):
+        candidate = directory if os.path.isabs(directory) else os.path.join(base, directory)
+        facts = inspect_directory(candidate)
+        if facts is not None:
+            if pipe.num_classes is None:
+                pipe.num_classes = facts.num_classes
+            pipe.num_samples = facts.num_samples
+            pipe.image_channels = facts.image_channels
+            return
+
+
+def make_dataset(world: Any, args: list[Arg], kwargs: dict[str, Arg], node: ast.Call) -> PipelineObj:
+    """``image_dataset_from_directory(...)``: raw 0-255 float pixels, integer labels by default."""
+    it = world.it
+    pipe = _register(world, PipelineObj("image_dataset_from_directory", it.loc(node)))
+    params = _positional(args, kwargs, _DATASET)
+    pipe.scaling = Scaling("none", location=pipe.location)
+    pipe.target_size = _hw(params["image_size"].value) if "image_size" in params else (256, 256)
+    color = params.get("color_mode")
+    pipe.color_mode = as_str(color.value) if color is not None else "rgb"
+    mode = params.get("label_mode")
+    if mode is None:
+        pipe.class_mode, pipe.class_mode_location = "int", pipe.location
+    else:
+        pipe.class_mode = "none" if mode.value is None else as_str(mode.value)
+        pipe.class_mode_location = it.loc(mode.at)
+    names = params.get("class_names")
+    if names is not None and isinstance(names.value, (list, tuple)):
+        pipe.num_classes = len(names.value)
+    subset = params.get("subset")
+    if subset is not None:
+        pipe.role_hint = {"validation": "validation", "training": "train"}.get(as_str(subset.value) or "")
+    _batch(pipe, params)
+    directory = params.get("directory")
+    _directory(world, pipe, directory.value if directory is not None else None)
+    return pipe
+
+
+class LabelsObj(Obj):
+    """A label array whose encoding is known (``to_categorical``)."""
+
+    def __init__(self, encoding: str, num_classes: int | None, location: Location):
+        self.encoding = encoding
+        self.num_classes = num_classes
+        self.location = location
+
+
+def apply_layer_to_pixels(world: Any, layer: Any, pixels: PixelVal, node: ast.AST | None) -> PixelVal:
+    """A preprocessing/augmentation layer called on pixels (inside ``dataset.map``)."""
+    it = world.it
+    result = pixels.derive()
+    cls = getattr(layer, "cls", None)
+    where = it.loc(node) if node is not None else None
+    if cls == "Rescaling":
+        scale = as_float(layer.config.get("scale"))
+        offset = as_float(layer.config.get("offset", 0.0))
+        if scale is None or offset is None or pixels.family is not None:
+            result.unknown_scaling = True
+        else:
+            result.factor, result.offset = pixels.factor * scale, pixels.offset * scale + offset
+        result.scaling_location = where
+    elif cls in AUGMENTATION_LAYERS:
+        result.augmentation.append(cls)
+    elif cls in ("Resizing", "CenterCrop"):
+        result.resized = True
+    elif cls in ("Normalization",) or getattr(layer, "kind", None) is not None:
+        result.unknown_scaling = True
+        result.scaling_location = where
+    return result
+
+
+def call_external(world: Any, path: str, args: list[Arg], kwargs: dict[str, Arg], node: ast.Call) -> Any:
+    """Image functions of cv2, PIL, numpy and TensorFlow; anything else is not handled (returns None)."""
+    it = world.it
+    if path.startswith("tf."):
+        path = "tensorflow." + path[3:]
+    if path.startswith("np."):
+        path = "numpy." + path[3:]
+    values = [a.value for a in args]
+    pixels = first_pixels(values)
+    if path in _PIXEL_PASS_THROUGH:
+        return pixels if pixels is not None else UNKNOWN
+    if path == "cv2.imread":
+        result = PixelVal("cv2", it.loc(node))
+        result.channel_order = "BGR"
+        flag = values[1] if len(values) > 1 else (kwargs["flags"].value if "flags" in kwargs else None)
+        if flag in (0,) or (isinstance(flag, ModuleRef) and flag.path.endswith("IMREAD_GRAYSCALE")):
+            result.color_mode, result.channel_order = "grayscale", None
+        else:
+            result.color_mode = "rgb" if flag is None or flag == 1 or (isinstance(flag, ModuleRef) and flag.path.endswith("IMREAD_COLOR")) else None
+        return result
+    if path == "cv2.cvtColor" and pixels is not None:
+        code = values[1] if len(values) > 1 else UNKNOWN
+        result = pixels.derive()
+        name = code.path.rsplit(".", 1)[-1] if isinstance(code, ModuleRef) else None
+        if name in ("COLOR_BGR2RGB", "COLOR_RGB2BGR") or code == 4:
+            result.channel_order = {"BGR": "RGB", "RGB": "BGR"}.get(pixels.channel_order or "", None)
+        elif name in ("COLOR_BGR2GRAY", "COLOR_RGB2GRAY") or code in (6, 7):
+            result.color_mode, result.channel_order = "grayscale", None
+        else:
+            result.channel_order = None
+        return result
+    if path == "cv2.resize" and pixels is not None:
+        result = pixels.derive()
+        result.resized = True
+        size = values[1] if len(values) > 1 else (kwargs["dsize"].value if "dsize" in kwargs else UNKNOWN)
+        result.target_size = _wh_to_hw(size)
+        return result
+    if path in ("tensorflow.image.resize", "tensorflow.image.resize_with_pad", "tensorflow.image.resize_images") and pixels is not None:
+        result = pixels.derive()
+        result.resized = True
+        result.target_size = _hw(values[1]) if len(values) > 1 else None
+        return result
+    if path in ("PIL.Image.open", "Image.open", "skimage.io.imread", "imageio.imread", "matplotlib.pyplot.imread"):
+        return PixelVal(path.split(".")[0].lower(), it.loc(node))
+    if path.startswith("tensorflow.image.decode_") or path == "tensorflow.io.decode_image":
+        return PixelVal("tf.image", it.loc(node))
+    return None
+
+
+def keras_data_call(world: Any, canon: str, args: list[Arg], kwargs: dict[str, Arg], node: ast.Call) -> Any:
+    """Keras data functions; None when ``canon`` is not one of them."""
+    it = world.it
+    values = [a.value for a in args]
+    if canon == "ImageDataGenerator":
+        return DataGenObj(world, kwargs, node)
+    if canon == "image_dataset_from_directory":
+        return make_dataset(world, args, kwargs, node)
+    if canon == "to_categorical":
+        count = values[1] if len(values) > 1 else (kwargs["num_classes"].value if "num_classes" in kwargs else
+                                                   kwargs["nb_classes"].value if "nb_classes" in kwargs else None)
+        labels = LabelsObj("one-hot", as_int(count), it.loc(node))
+        world.labels.append(labels)
+        return labels
+    if canon == "load_img":
+        result = PixelVal("load_img", it.loc(node))
+        size = kwargs.get("target_size")
+        color = kwargs.get("color_mode")
+        grayscale = kwargs.get("grayscale")
+        if size is None or size.value is None:
+            result.resized = False
+        else:
+            result.resized = True if size.value is not UNKNOWN else None
+        result.target_size = _hw(size.value) if size is not None else None
+        result.color_mode = as_str(color.value) if color is not None else ("grayscale" if grayscale is not None and grayscale.value is True else "rgb")
+        return result
+    if canon in ("img_to_array", "array_to_img", "smart_resize"):
+        pixels = first_pixels(values)
+        if pixels is not None and canon == "smart_resize":
+            pixels = pixels.derive()
+            pixels.resized = True
+            pixels.target_size = _hw(values[1]) if len(values) > 1 else None
+        return pixels if pixels is not None else UNKNOWN
+    family = family_of(canon)
+    if family is not None:
+        pixels = first_pixels(values)
+        if pixels is None:
+            return UNKNOWN
+        result = pixels.derive()
+        if pixels.family is not None or pixels.unknown_scaling or abs(pixels.factor - 1) > 1e-12 or abs(pixels.offset) > 1e-12:
+            result.unknown_scaling = True
+        result.family = family
+        result.scaling_location = it.loc(node)
+        return result
+    return None

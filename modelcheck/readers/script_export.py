@@ -1,0 +1,381 @@
+"""Turn what the script interpreter recorded into a :class:`TrainingSetup`."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import Any
+
+from modelcheck.errors import NoSetup
+from modelcheck.ir import (
+    Backbone,
+    Callback,
+    FreezeOp,
+    Labels,
+    Layer,
+    Location,
+    ModelGraph,
+    Pipeline,
+    Scaling,
+    TrainingSetup,
+)
+from modelcheck.readers.script_data import PipelineObj, PixelVal
+from modelcheck.readers.script_keras import KLayer, LayerObj, ModelObj, layer_output_shape
+
+_CLASS_CONSTANT = re.compile(r"(nb|num|n|number_of|no_of)_?classes|classes_?(num|count)|n_?class", re.I)
+
+
+def _and(parent: bool | None, own: bool | None) -> bool | None:
+    """Effective trainability: a frozen container freezes everything inside it."""
+    if parent is False or own is False:
+        return False
+    if parent is None or own is None:
+        return None
+    return True
+
+
+class _Exporter:
+    def __init__(self) -> None:
+        self.backbones: list[Backbone] = []
+        self.depth = 0
+
+    def graph(self, model: ModelObj, path: tuple[str, ...], parent: bool | None) -> ModelGraph:
+        self.depth += 1
+        try:
+            return self._graph(model, path, parent)
+        finally:
+            self.depth -= 1
+
+    def _graph(self, model: ModelObj, path: tuple[str, ...], parent: bool | None) -> ModelGraph:
+        here = _and(parent, model.trainable)
+        layers = model.layers
+        sequential = model.kind == "sequential"
+        if sequential:
+            shape = model.input_shape()
+            input_shapes = (shape,) if shape is not None else ()
+            shapes = []
+            for layer in layers:
+                shape = layer_output_shape(layer, shape)
+                shapes.append(shape)
+            output_ids = {id(layers[-1])} if layers else set()
+        else:
+            shapes = [model._nodes[id(layer)].output.shape if id(layer) in model._nodes else None for layer in layers]
+            input_shapes = tuple(t.shape for t in model.inputs if t.shape is not None)
+            output_ids = {id(t.node.layer) for t in model.outputs if t.node is not None}
+        exported: list[Layer] = []
+        for index, layer in enumerate(layers):
+            node = model._nodes.get(id(layer)) if not sequential else None
+            if sequential:
+                inbound: tuple[str, ...] = (layers[index - 1].name,) if index > 0 else ()
+            elif node is not None and not _inside_backbone(layer, node):
+                inbound = tuple(dict.fromkeys(name for t in node.inputs for name in _producers(t)))
+            else:
+                inbound = ()  # inside a backbone the real graph (skip connections) is not modelled
+            trainable = _and(here, layer.trainable)
+            common = dict(
+                name=layer.name,
+                trainable=trainable,
+                inbound=inbound,
+                is_output=id(layer) in output_ids,
+                call_training=node.training if node is not None else None,
+                output_shape=shapes[index],
+                location=layer.location,
+            )
+            if isinstance(layer, ModelObj):
+                sub = self.graph(layer, path + (layer.name,), trainable) if self.depth < 16 else None
+                exported.append(Layer(class_name=layer.cls, submodel=sub, **common))
+            else:
+                assert isinstance(layer, LayerObj)
+                exported.append(Layer(class_name=layer.cls, config=dict(layer.config), activation=layer.activation,
+                                      units=layer.units, **common))
+        self._flat_backbones(model, layers, path)
+        return ModelGraph(
+            name=model.name,
+            class_name=model.cls,
+            layers=tuple(exported),
+            input_shapes=input_shapes,
+            output_names=tuple(layer.name for layer in layers if id(layer) in output_ids),
+            location=model.location,
+        )
+
+    def _flat_backbones(self, model: ModelObj, layers: list[KLayer], path: tuple[str, ...]) -> None:
+        groups: dict[int, list[Any]] = {}
+        for index, layer in enumerate(layers):
+            if isinstance(layer, LayerObj) and layer.backbone is not None and layer.kb_index is not None:
+                group = groups.setdefault(id(layer.backbone), [layer.backbone, index - layer.kb_index, []])
+                group[2].append(layer.name)
+        for state, offset, names in groups.values():
+            nested = model.kind == "backbone" and model.backbone is state and bool(path)
+            self.backbones.append(Backbone(
+                name=state.name,
+                weights=state.weights,
+                include_top=state.include_top,
+                nested_as=path[-1] if nested else None,
+                offset=0 if nested else offset,
+                container_path=path,
+                layer_names=tuple(names),
+                input_shape=state.input_shape,
+                location=state.location,
+                include_preprocessing=state.include_preprocessing,
+            ))
+
+
+def _producers(tensor: Any, depth: int = 0) -> list[str]:
+    """Names of the layers a tensor comes from, looking through keras/tf operations."""
+    node = tensor.node
+    if node is None or depth > 64:
+        return []
+    if getattr(node.layer, "is_op", False):
+        return [name for t in node.inputs for name in _producers(t, depth + 1)]
+    return [node.layer.name]
+
+
+def _inside_backbone(layer: KLayer, node: Any) -> bool:
+    state = getattr(layer, "backbone", None)
+    if state is None or not isinstance(layer, LayerObj):
+        return False
+    return all(getattr(t.node.layer, "backbone", None) is state for t in node.inputs if t.node is not None)
+
+
+def _walk(model: ModelObj, depth: int = 0) -> list[KLayer]:
+    found: list[KLayer] = [model]
+    if depth > 16:
+        return found
+    for layer in model.seq if model.kind == "sequential" else model._layers:
+        if isinstance(layer, ModelObj):
+            found.extend(_walk(layer, depth + 1))
+        else:
+            found.append(layer)
+    return found
+
+
+def _output_objects(model: ModelObj, depth: int = 0) -> list[KLayer]:
+    layers = model.layers
+    if model.kind == "sequential":
+        outs: list[KLayer] = layers[-1:]
+    else:
+        outs = [t.node.layer for t in model.outputs if t.node is not None]
+    found: list[KLayer] = []
+    for layer in outs:
+        if isinstance(layer, ModelObj) and depth < 16:
+            found.extend(_output_objects(layer, depth + 1))
+        else:
+            found.append(layer)
+    return found
+
+
+def model_input_ops(model: Any) -> tuple[tuple[Any, ...], ...]:
+    """Pixel operations the model applies to its raw input before its first real layer
+    (``x / 127.5 - 1``, ``preprocess_input(x)``, ``Lambda(preprocess_input)``)."""
+    if not isinstance(model, ModelObj):
+        return ()
+    if model.kind == "sequential":
+        ops: list[tuple[Any, ...]] = []
+        for layer in model.layers:
+            if isinstance(layer, LayerObj) and layer.pixel_op is not None:
+                ops.append(layer.pixel_op)
+            elif not (isinstance(layer, LayerObj) and layer.cls in _PIXEL_STEPS):
+                break
+        return tuple(ops)
+    nodes = sorted(model._nodes.values(), key=lambda n: n.order)
+    for node in nodes:
+        layer = node.layer
+        if isinstance(layer, LayerObj) and (layer.cls in _PIXEL_STEPS or layer.cls == "InputLayer" or layer.pixel_op):
+            continue
+        if node.inputs and node.inputs[0].pre_ops:
+            return node.inputs[0].pre_ops
+    return ()
+
+
+_PIXEL_STEPS = {"RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast", "RandomBrightness",
+                "RandomCrop", "RandomHeight", "RandomWidth", "Resizing", "CenterCrop", "RandAugment"}
+
+
+def fold_model_ops(scaling: Scaling | None, ops: tuple[tuple[Any, ...], ...]) -> Scaling | None:
+    """The pipeline's scaling followed by the model's own pixel operations."""
+    if not ops or scaling is None:
+        return scaling
+    family: str | None = None
+    if scaling.kind == "none":
+        factor, offset = 1.0, 0.0
+    elif scaling.kind == "rescale" and scaling.factor is not None:
+        factor, offset = scaling.factor, scaling.offset or 0.0
+    elif scaling.kind == "preprocess_input":
+        factor, offset, family = 1.0, 0.0, scaling.family
+    else:
+        return Scaling("unknown", location=scaling.location)
+    location = scaling.location
+    for op in ops:
+        location = op[-1] or location
+        if op[0] == "affine" and family is None:
+            factor, offset = factor * op[1], offset * op[1] + op[2]
+        elif op[0] == "family" and family is None and abs(factor - 1) < 1e-12 and abs(offset) < 1e-12:
+            family = op[1]
+        else:
+            return Scaling("unknown", location=location)
+    if family is not None:
+        return Scaling("preprocess_input", family=family, location=location)
+    if abs(factor - 1) < 1e-12 and abs(offset) < 1e-12:
+        return Scaling("none", location=location)
+    return Scaling("rescale", factor, offset, location=location)
+
+
+def _choose_model(world: Any) -> tuple[Any, bool]:
+    """The model the script trains: the last compiled one, else the last fitted, else the last built."""
+    if world.compiles:
+        return world.compiles[-1][0], True
+    if world.fits:
+        return world.fits[-1][0], True
+    tops = [m for m in world.models if id(m) not in world.nested and m.kind != "loaded"]
+    if tops:
+        return tops[-1], False
+    return None, False
+
+
+def _role(pipe: PipelineObj) -> str:
+    if pipe.role_usage:
+        return pipe.role_usage
+    if pipe.role_hint:
+        return pipe.role_hint
+    for name in (pipe.var_name, pipe.datagen_name):
+        role = role_from_name(name)
+        if role is not None:
+            return role
+    return "train"
+
+
+def role_from_name(name: str | None) -> str | None:
+    """'validation_generator' -> 'validation', 'test_datagen' -> 'test'…"""
+    if not name:
+        return None
+    lower = name.lower()
+    for token, role in (("val", "validation"), ("test", "test"), ("train", "train"), ("pred", "predict")):
+        if token in lower:
+            return role
+    return None
+
+
+def _pipeline(pipe: PipelineObj) -> Pipeline:
+    return Pipeline(
+        role=_role(pipe),
+        source=pipe.source,
+        scaling=pipe.scaling,
+        augmentation=tuple(pipe.augmentation),
+        augmentation_location=pipe.augmentation_location,
+        target_size=pipe.target_size,
+        color_mode=pipe.color_mode,
+        channel_order=pipe.channel_order,
+        resized=pipe.resized,
+        class_mode=pipe.class_mode,
+        class_mode_location=pipe.class_mode_location,
+        directory=pipe.directory,
+        num_classes=pipe.num_classes,
+        num_samples=pipe.num_samples,
+        image_channels=pipe.image_channels,
+        batch_size=pipe.batch_size,
+        location=pipe.location,
+        name=pipe.var_name,
+    )
+
+
+def _predict_pipeline(pixels: PixelVal, name: str | None) -> Pipeline:
+    return Pipeline(
+        role="predict",
+        source=pixels.source,
+        scaling=pixels.scaling(),
+        augmentation=tuple(pixels.augmentation),
+        target_size=pixels.target_size,
+        color_mode=pixels.color_mode,
+        channel_order=pixels.channel_order,
+        resized=pixels.resized,
+        location=pixels.location,
+        name=name or pixels.var_name,
+    )
+
+
+def _num_classes(model: Any) -> tuple[int | None, Location | None]:
+    """A module constant like ``nb_classes`` used as the output layer's unit count."""
+    if not isinstance(model, ModelObj):
+        return None, None
+    for layer in _output_objects(model):
+        ref = getattr(layer, "units_ref", None)
+        if not ref or not _CLASS_CONSTANT.fullmatch(ref[0]):
+            continue
+        name, ctx = ref
+        value = ctx.env.vars.get(name)
+        if isinstance(value, int) and value == layer.units:
+            return value, ctx.env.locs.get(name)
+    return None, None
+
+
+def build_setup(world: Any, path: str, text: str, *, truncated: bool = False) -> TrainingSetup:
+    """The TrainingSetup of one interpreted script; NoSetup when it holds nothing to check."""
+    if not world.keras_seen:
+        raise NoSetup("no Keras code found (no keras/tensorflow import or Keras call)")
+    chosen, trained = _choose_model(world)
+    graph = None
+    if isinstance(chosen, ModelObj) and chosen.kind != "loaded":
+        exporter = _Exporter()
+        try:
+            graph = exporter.graph(chosen, (), True)
+            graph = replace(graph, backbones=tuple(exporter.backbones))
+        except RecursionError:  # a pathological graph: the model stays unknown
+            graph = None
+    compiles = tuple(c for m, c in world.compiles if m is chosen)
+    fit_events = [(f, cbs) for m, f, cbs in world.fits if m is chosen]
+    fits = tuple(f for f, _ in fit_events)
+    callbacks: dict[tuple[Any, ...], Callback] = {}
+    for _, found in fit_events:
+        for callback in found:
+            key = (callback.class_name, callback.monitor, callback.location)
+            callbacks.setdefault(key, callback)
+    if isinstance(chosen, ModelObj):
+        members = {id(obj) for obj in _walk(chosen)}
+        records = [r for r in world.freezes.values() if any(id(obj) in members for obj in r["objects"])]
+    else:
+        records = list(world.freezes.values())
+    freeze_ops = tuple(
+        FreezeOp(target=r["target"], trainable=r["trainable"], layers=tuple(r["names"]), order=r["order"], location=r["location"])
+        for r in sorted(records, key=lambda r: r["order"])
+    )
+    pipelines: list[Pipeline] = []
+    seen_sites: set[tuple[Any, ...]] = set()
+    # Pixel operations inside the model act on every pipeline's output: fold them in, so
+    # the scaling says what the network really sees (Rescaling layers are left to the rules).
+    ops = world.model_ops = model_input_ops(chosen)
+    for pipe in world.pipelines:
+        if pipe.superseded and not pipe.role_usage:
+            continue
+        exported = _pipeline(pipe)
+        if ops:
+            exported = replace(exported, scaling=fold_model_ops(exported.scaling, ops))
+        site = (exported.location, exported.role, exported.scaling, exported.augmentation)
+        if site not in seen_sites:  # the same call in a loop makes one pipeline
+            seen_sites.add(site)
+            pipelines.append(exported)
+    seen_pixels: set[int] = set()
+    for pixels, name in world.predictions:
+        if id(pixels) not in seen_pixels:
+            seen_pixels.add(id(pixels))
+            exported = _predict_pipeline(pixels, name)
+            pipelines.append(replace(exported, scaling=fold_model_ops(exported.scaling, ops)) if ops else exported)
+    labels = tuple(Labels(item.encoding, item.num_classes, item.location) for item in world.labels)
+    api_uses = tuple(sorted(world.api_uses.values(), key=lambda a: a.location.sort_key() if a.location else ()))
+    num_classes, num_classes_location = _num_classes(chosen)
+    if graph is None and not (compiles or fits or pipelines or labels or api_uses or freeze_ops or callbacks):
+        raise NoSetup("uses Keras but builds no model, training run or data pipeline on its executed path")
+    return TrainingSetup(
+        path=path,
+        kind="script",
+        model=graph,
+        compiles=compiles,
+        pipelines=tuple(pipelines),
+        labels=labels,
+        freeze_ops=freeze_ops,
+        callbacks=tuple(callbacks.values()),
+        fits=fits,
+        api_uses=api_uses,
+        num_classes=num_classes,
+        num_classes_location=num_classes_location,
+        source_lines=tuple(text.splitlines()),
+    )

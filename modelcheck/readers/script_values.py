@@ -1,0 +1,505 @@
+"""Values of the script interpreter: UNKNOWN, imported names, call arguments,
+interpreted objects, scopes, and the bounded arithmetic on plain constants.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from typing import TYPE_CHECKING, Any, Callable, Iterable
+
+from modelcheck.ir import Location
+
+if TYPE_CHECKING:
+    from modelcheck.readers.script_eval import Interpreter
+
+# Work bounds for one file (and the sibling modules it pulls in).
+MAX_STEPS = 300_000
+MAX_ITERATIONS = 10_000
+MAX_SECONDS = 2.0
+# A top-level statement that exhausts the budget is abandoned (its names become
+# unknown) and the rest of the script still runs, on a small extra budget.
+GRACE_STEPS = 50_000
+GRACE_SECONDS = 0.5
+MAX_GRACES = 3
+MAX_CALL_DEPTH = 16
+MAX_SEQUENCE = 100_000
+MAX_INT_BITS = 4096
+
+
+class _Unknown:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN: Any = _Unknown()
+"""A value the interpreter cannot know."""
+_MISSING = object()
+MISSING: Any = _MISSING
+"""Marker for 'no such binding' / 'not plain data'."""
+
+
+class BudgetExceeded(Exception):
+    """The file needs more evaluation work than we allow: stop interpreting."""
+
+
+class _Return(Exception):
+    def __init__(self, value: Any):
+        self.value = value
+
+
+class _Break(Exception):
+    pass
+
+
+class _Continue(Exception):
+    pass
+
+
+class _Raise(Exception):
+    """A ``raise`` statement on the path: the rest of that path never runs."""
+
+
+class ModuleRef:
+    """A dotted name imported from a library module, e.g. ``keras.layers.Dense``."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def child(self, name: str) -> "ModuleRef":
+        return ModuleRef(f"{self.path}.{name}")
+
+    def __repr__(self) -> str:
+        return f"ModuleRef({self.path})"
+
+
+class Arg:
+    """An argument of a call: its value, the expression that produced it, its ``name=`` keyword."""
+
+    __slots__ = ("value", "node", "keyword")
+
+    def __init__(self, value: Any, node: ast.AST | None, keyword: ast.keyword | None = None):
+        self.value = value
+        self.node = node
+        self.keyword = keyword
+
+    @property
+    def at(self) -> ast.AST | None:
+        """Where the argument starts: the keyword for ``name=value``, else the value."""
+        return self.keyword if self.keyword is not None else self.node
+
+
+class Obj:
+    """Base of every interpreted object with behaviour (layers, models, pipelines…)."""
+
+    def get_attr(self, it: "Interpreter", name: str, node: ast.AST) -> Any:
+        return UNKNOWN
+
+    def set_attr(self, it: "Interpreter", name: str, value: Any, node: ast.AST) -> None:
+        return None
+
+    def call(self, it: "Interpreter", args: list[Arg], kwargs: dict[str, Arg], node: ast.Call) -> Any:
+        return UNKNOWN
+
+    def call_method(self, it: "Interpreter", name: str, args: list[Arg], kwargs: dict[str, Arg], node: ast.Call) -> Any:
+        value = self.get_attr(it, name, node)
+        return it.call_value(value, args, kwargs, node)
+
+    def get_item(self, it: "Interpreter", key: Any, node: ast.AST) -> Any:
+        return UNKNOWN
+
+    def iterate(self, it: "Interpreter") -> list[Any] | None:
+        """The items a ``for`` loop sees, or None when unknown."""
+        return None
+
+    def binop(self, it: "Interpreter", op: ast.operator, other: Any, reflected: bool, node: ast.AST) -> Any:
+        return UNKNOWN
+
+
+class UserFunction(Obj):
+    """A function or lambda defined in the interpreted code."""
+
+    def __init__(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, closure: "Env", module: "ModuleCtx",
+                 defaults: list[Any], kw_defaults: list[Any]):
+        self.node = node
+        self.closure = closure
+        self.module = module
+        self.defaults = defaults
+        self.kw_defaults = kw_defaults
+        self.name = getattr(node, "name", "<lambda>")
+        body = node.body if isinstance(node.body, list) else [node.body]
+        self.is_generator = any(isinstance(sub, (ast.Yield, ast.YieldFrom)) for stmt in body for sub in _walk_local(stmt))
+        self.global_names = {name for stmt in body for sub in _walk_local(stmt) if isinstance(sub, ast.Global) for name in sub.names}
+        self.nonlocal_names = {name for stmt in body for sub in _walk_local(stmt) if isinstance(sub, ast.Nonlocal) for name in sub.names}
+
+    def get_attr(self, it: "Interpreter", name: str, node: ast.AST) -> Any:
+        return self.name if name == "__name__" else UNKNOWN
+
+    def call(self, it: "Interpreter", args: list[Arg], kwargs: dict[str, Arg], node: ast.Call) -> Any:
+        return it.call_function(self, args, kwargs, node)
+
+
+class Builtin(Obj):
+    def __init__(self, name: str, func: Callable[..., Any]):
+        self.name = name
+        self.func = func
+
+    def call(self, it: "Interpreter", args: list[Arg], kwargs: dict[str, Arg], node: ast.Call) -> Any:
+        return self.func(it, args, kwargs, node)
+
+
+class BoundMethod(Obj):
+    """A whitelisted method of a plain Python value (``list.append``, ``str.lower``…)."""
+
+    def __init__(self, target: Any, name: str):
+        self.target = target
+        self.name = name
+
+    def call(self, it: "Interpreter", args: list[Arg], kwargs: dict[str, Arg], node: ast.Call) -> Any:
+        values = [a.value for a in args]
+        target = self.target
+        if isinstance(target, list) and self.name in ("append", "extend", "insert"):
+            if self.name == "append" and len(values) == 1 and len(target) < MAX_SEQUENCE:
+                target.append(values[0])
+            elif self.name == "extend" and len(values) == 1 and isinstance(values[0], (list, tuple)) and len(target) + len(values[0]) < MAX_SEQUENCE:
+                target.extend(values[0])
+            elif self.name == "insert" and len(values) == 2 and isinstance(values[0], int) and len(target) < MAX_SEQUENCE:
+                target.insert(values[0], values[1])
+            else:
+                target[:] = []  # we no longer know the contents: forget them
+                it.poison(target)
+            return None
+        if isinstance(target, dict) and self.name in ("update", "setdefault", "pop", "get", "keys", "values", "items", "copy"):
+            if not all(_hashable(v) for v in values[:1]):
+                return UNKNOWN
+            try:
+                result = getattr(target, self.name)(*values, **{k: a.value for k, a in kwargs.items()})
+            except Exception:
+                return UNKNOWN
+            return list(result) if self.name in ("keys", "values", "items") else result
+        if any(v is UNKNOWN for v in values) or kwargs:
+            return UNKNOWN
+        if isinstance(target, str):
+            if self.name == "join":
+                items = values[0] if values else None
+                if not isinstance(items, (list, tuple)) or not all(isinstance(s, str) for s in items):
+                    return UNKNOWN
+                if sum(len(s) for s in items) + len(target) * len(items) > MAX_SEQUENCE:
+                    return UNKNOWN
+            elif self.name == "replace":
+                if len(values) < 2 or not isinstance(values[1], str) or len(target) * max(1, len(values[1])) > MAX_SEQUENCE:
+                    return UNKNOWN
+        try:
+            result = getattr(target, self.name)(*values)
+        except Exception:
+            return UNKNOWN
+        return result
+
+
+_STR_METHODS = {
+    "lower", "upper", "strip", "lstrip", "rstrip", "startswith", "endswith", "split", "rsplit", "count",
+    "find", "rfind", "isdigit", "title", "capitalize", "casefold", "join", "replace", "splitlines",
+}
+_LIST_METHODS = {"append", "extend", "insert", "index", "count"}
+_DICT_METHODS = {"get", "keys", "values", "items", "update", "setdefault", "pop", "copy"}
+
+
+class Env:
+    """One scope: a function's locals or a module's globals."""
+
+    __slots__ = ("vars", "parent", "module", "globals_decl", "nonlocals_decl", "locs")
+
+    def __init__(self, parent: "Env | None", module: "ModuleCtx | None"):
+        self.vars: dict[str, Any] = {}
+        self.parent = parent
+        self.module = module
+        self.globals_decl: set[str] = set()
+        self.nonlocals_decl: set[str] = set()
+        self.locs: dict[str, Location] = {}
+        """Where module-level names were last assigned (for facts such as nb_classes)."""
+
+    def chain(self) -> list["Env"]:
+        envs: list[Env] = []
+        env: Env | None = self
+        while env is not None and len(envs) < 64:
+            envs.append(env)
+            env = env.parent
+        return envs
+
+    def lookup(self, name: str) -> Any:
+        for env in self.chain():
+            if name in env.vars:
+                return env.vars[name]
+        return _MISSING
+
+    def owner(self, name: str) -> "Env | None":
+        for env in self.chain():
+            if name in env.vars:
+                return env
+        return None
+
+    def root(self) -> "Env":
+        return self.chain()[-1]
+
+
+class ModuleCtx:
+    """One source file being interpreted."""
+
+    def __init__(self, path: str, text: str, tree: ast.Module, name: str):
+        self.path = path
+        self.text = text
+        self.lines = text.splitlines()
+        self.tree = tree
+        self.name = name
+        self.env: Env = Env(None, self)
+        self.env.vars["__name__"] = name
+        self.env.vars["__file__"] = path
+
+    def segment(self, node: ast.AST | None) -> str:
+        """The source text of a node (one line at most, trimmed), for messages."""
+        if node is None:
+            return ""
+        try:
+            text = ast.get_source_segment(self.text, node) or ""
+        except Exception:
+            text = ""
+        text = " ".join(text.split())
+        return text if len(text) <= 120 else text[:117] + "..."
+
+    def column(self, line: int, col_offset: int) -> int:
+        """1-based character column from ast's UTF-8 byte offset."""
+        if 1 <= line <= len(self.lines):
+            raw = self.lines[line - 1].encode("utf-8")[:col_offset]
+            return len(raw.decode("utf-8", "replace")) + 1
+        return col_offset + 1
+
+
+def _walk_local(node: ast.AST) -> Iterable[ast.AST]:
+    """ast.walk that does not descend into nested functions, lambdas and classes."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        for child in ast.iter_child_nodes(current):
+            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+                stack.append(child)
+
+
+def assigned_names(stmts: Iterable[ast.AST]) -> set[str]:
+    """Names bound anywhere in these statements (not inside nested functions)."""
+    names: set[str] = set()
+    for stmt in stmts:
+        for sub in _walk_local(stmt):
+            if isinstance(sub, ast.Name) and isinstance(sub.ctx, (ast.Store, ast.Del)):
+                names.add(sub.id)
+            elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(sub.name)
+            elif isinstance(sub, (ast.Import, ast.ImportFrom)):
+                for alias in sub.names:
+                    names.add((alias.asname or alias.name).split(".")[0])
+    return names
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Identity for objects, typed equality for plain constants."""
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, (int, float, str, bool, bytes)) or a is None:
+        return a == b
+    if isinstance(a, tuple):
+        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b))
+    return False
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def as_int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def as_float(value: Any) -> float | None:
+    return float(value) if is_number(value) and math.isfinite(value) else None
+
+
+def as_str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def as_bool(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def as_shape(value: Any) -> tuple[int | None, ...] | None:
+    """A shape tuple when every entry is an int or None."""
+    if isinstance(value, list):
+        value = tuple(value)
+    if isinstance(value, tuple) and all(v is None or as_int(v) is not None for v in value):
+        return value
+    return None
+
+
+def plain(value: Any, depth: int = 0) -> Any:
+    """The value as JSON-like data for a layer config, or _MISSING when it is not plain."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (tuple, list)) and depth < 4 and len(value) < 64:
+        items = [plain(v, depth + 1) for v in value]
+        if any(v is _MISSING for v in items):
+            return _MISSING
+        return tuple(items) if isinstance(value, tuple) else items
+    return _MISSING
+
+
+def is_plain(value: Any) -> bool:
+    return plain(value) is not _MISSING
+
+
+def truth(value: Any) -> Any:
+    """Python truthiness, or UNKNOWN."""
+    if value is UNKNOWN:
+        return UNKNOWN
+    if value is None or isinstance(value, (bool, int, float, str, tuple, list, dict, range)):
+        return bool(value)
+    if isinstance(value, (Obj, ModuleRef)):
+        return True
+    return UNKNOWN
+
+
+_BINOPS: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b,
+    ast.FloorDiv: lambda a, b: a // b,
+    ast.Mod: lambda a, b: a % b,
+    ast.Pow: lambda a, b: a**b,
+    ast.LShift: lambda a, b: a << b,
+    ast.RShift: lambda a, b: a >> b,
+    ast.BitOr: lambda a, b: a | b,
+    ast.BitAnd: lambda a, b: a & b,
+    ast.BitXor: lambda a, b: a ^ b,
+}
+
+
+def _size(value: Any) -> int:
+    return len(value) if isinstance(value, (str, list, tuple)) else 1
+
+
+def const_binop(op: ast.operator, a: Any, b: Any) -> Any:
+    """Arithmetic on plain constants, bounded so hostile input cannot blow up time or memory."""
+    func = _BINOPS.get(type(op))
+    if func is None:
+        return UNKNOWN
+    if is_number(a) or isinstance(a, bool):
+        if not (is_number(b) or isinstance(b, bool)):
+            if isinstance(op, ast.Mult) and isinstance(b, (str, list, tuple)) and isinstance(a, int):
+                a, b = b, a
+            else:
+                return UNKNOWN
+    if isinstance(op, ast.Pow) and isinstance(a, int) and isinstance(b, int):
+        if b < 0 or abs(a) <= 1:
+            pass
+        elif b > 64 or abs(a).bit_length() * b > MAX_INT_BITS:
+            return UNKNOWN
+    if isinstance(op, ast.LShift) and isinstance(b, int) and (b > MAX_INT_BITS or b < 0):
+        return UNKNOWN
+    if isinstance(a, (str, list, tuple)):
+        if isinstance(op, ast.Mult):
+            if not isinstance(b, int) or isinstance(b, bool) or _size(a) * max(b, 0) > MAX_SEQUENCE:
+                return UNKNOWN
+        elif isinstance(op, ast.Add):
+            if type(a) is not type(b) or _size(a) + _size(b) > MAX_SEQUENCE:
+                return UNKNOWN
+        else:
+            return UNKNOWN  # '%' formatting and friends: not worth the risk
+    elif not (is_number(a) or isinstance(a, bool)):
+        return UNKNOWN
+    try:
+        result = func(a, b)
+    except (ArithmeticError, ValueError, TypeError, MemoryError):
+        return UNKNOWN
+    if isinstance(result, int) and result.bit_length() > MAX_INT_BITS:
+        return UNKNOWN
+    if isinstance(result, float) and not math.isfinite(result):
+        return UNKNOWN
+    return result
+
+
+_COMPARE: dict[type, Callable[[Any, Any], bool]] = {
+    ast.Eq: lambda a, b: a == b,
+    ast.NotEq: lambda a, b: a != b,
+    ast.Lt: lambda a, b: a < b,
+    ast.LtE: lambda a, b: a <= b,
+    ast.Gt: lambda a, b: a > b,
+    ast.GtE: lambda a, b: a >= b,
+    ast.In: lambda a, b: a in b,
+    ast.NotIn: lambda a, b: a not in b,
+}
+
+
+def _comparable(value: Any) -> bool:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    if isinstance(value, (tuple, list)) and len(value) < 10_000:
+        return all(_comparable(v) for v in value)
+    if isinstance(value, range):
+        return True
+    return False
+
+
+class _Bind:
+    """A pseudo-statement for speculative loops: bind the loop target first."""
+
+    def __init__(self, target: ast.expr, value: Any):
+        self.target = target
+        self.value = value
+
+
+class _UnknownSlice:
+    def __repr__(self) -> str:
+        return "UNKNOWN_SLICE"
+
+
+UNKNOWN_SLICE: Any = _UnknownSlice()
+"""A slice whose bounds are unknown (``layers[:n]`` with n unknown)."""
+
+
+class _LazyRange(list):
+    """A huge range iterated lazily: the loop stops at the iteration cap."""
+
+    def __init__(self, value: range):
+        super().__init__()
+        self._range = value
+
+    def __iter__(self):  # type: ignore[override]
+        return iter(self._range)
+
+    def __len__(self) -> int:
+        return len(self._range)
+
+
+class SiblingModule(Obj):
+    """A module of the user's project (``import Net``)."""
+
+    def __init__(self, ctx: ModuleCtx):
+        self.ctx = ctx
+
+    def get_attr(self, it: Interpreter, name: str, node: ast.AST) -> Any:
+        value = self.ctx.env.vars.get(name, _MISSING)
+        return UNKNOWN if value is _MISSING else value

@@ -1,0 +1,75 @@
+"""Rule documentation: ``rules/MCxxx.md`` holds each rule's identity and prose."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from modelcheck.findings import Severity
+
+SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead")
+_CODE_BLOCK = re.compile(r"```([^\n`]*)\n(.*?)```", re.S)
+
+
+def rules_dir() -> Path:
+    """The folder holding rule docs and backbones.json (installed copy first, then the repo's)."""
+    here = Path(__file__).resolve().parent
+    installed = here / "_rules"
+    return installed if installed.is_dir() else here.parent / "rules"
+
+
+@dataclass(frozen=True)
+class RuleDoc:
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+    body: str
+    sections: dict[str, str]
+    path: Path
+
+    def code_blocks(self, section: str) -> list[tuple[str, str]]:
+        """(info string, code) of each fenced block in a section."""
+        return [(m.group(1).strip(), m.group(2)) for m in _CODE_BLOCK.finditer(self.sections.get(section, ""))]
+
+
+def parse_doc(path: Path) -> RuleDoc:
+    text = path.read_text(encoding="utf-8")
+    match = re.match(r"---\n(.*?)\n---\n(.*)", text, re.S)
+    if not match:
+        raise ValueError(f"{path}: no front matter")
+    meta: dict[str, str] = {}
+    for line in match.group(1).splitlines():
+        key, _, value = line.partition(":")
+        meta[key.strip()] = value.strip().strip('"')
+    body = match.group(2)
+    sections: dict[str, str] = {}
+    current = None
+    for line in body.splitlines(keepends=True):
+        heading = re.match(r"## (.+?)\s*$", line)
+        if heading:
+            current = heading.group(1)
+            sections[current] = ""
+        elif current is not None:
+            sections[current] += line
+    return RuleDoc(
+        code=meta["code"],
+        name=meta["name"],
+        severity=Severity.parse(meta["severity"]),
+        summary=meta.get("summary", ""),
+        body=body.strip(),
+        sections={k: v.strip() for k, v in sections.items()},
+        path=path,
+    )
+
+
+@lru_cache(maxsize=1)
+def all_docs() -> dict[str, RuleDoc]:
+    """Every rule doc keyed by code."""
+    docs = {}
+    for path in sorted(rules_dir().glob("MC[0-9][0-9][0-9].md")):
+        doc = parse_doc(path)
+        docs[doc.code] = doc
+    return docs

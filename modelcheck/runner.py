@@ -1,0 +1,31 @@
+"""Check a set of inputs: read them, run the rules, collect sorted findings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from modelcheck.engine import filter_findings, run_rules
+from modelcheck.findings import Finding
+from modelcheck.inputs import load
+from modelcheck.ir import TrainingSetup
+from modelcheck.settings import Settings
+
+
+@dataclass
+class Result:
+    findings: list[Finding] = field(default_factory=list)
+    setups: list[TrainingSetup] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+    def sources(self) -> dict[str, tuple[str, ...]]:
+        return {setup.path: setup.source_lines for setup in self.setups if setup.source_lines}
+
+
+def check_paths(paths: list[str], settings: Settings | None = None) -> Result:
+    """Read every path (files or directories) and check it; never raises for bad input."""
+    settings = settings or Settings()
+    loaded = load(paths, exclude=settings.exclude, assume_pretrained=settings.assume_pretrained)
+    findings = set(filter_findings(loaded.findings, settings))
+    for setup in loaded.setups:
+        findings.update(run_rules(setup, settings))
+    return Result(findings=sorted(findings), setups=loaded.setups, files=loaded.files)
