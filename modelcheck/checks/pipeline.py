@@ -127,6 +127,8 @@ def steps_misuse(setup: TrainingSetup, settings: Settings) -> Iterator[Finding]:
         ):
             if value is None and expr is None:
                 continue
+            if _legacy_sample_count(setup, location):
+                continue  # Keras 1's samples_per_epoch counted samples; MC402 gives the conversion
             pipeline = _pipeline_named(setup, fit.train if role == "train" else fit.validation, role)
             samples = pipeline.num_samples if pipeline else None
             batch = (pipeline.batch_size if pipeline else None) or fit.batch_size
@@ -142,6 +144,12 @@ def steps_misuse(setup: TrainingSetup, settings: Settings) -> Iterator[Finding]:
                 yield report("MC304", f"{arg}={expr} passes a number of samples where Keras expects a number of batches: "
                              f"each epoch runs batch_size times too many steps", where,
                              f"Use {arg}=math.ceil({expr} / batch_size), or leave it out and let Keras use the whole dataset.")
+
+
+def _legacy_sample_count(setup: TrainingSetup, location: Location | None) -> bool:
+    return location is not None and any(
+        use.location == location and use.api.startswith(("samples_per_epoch", "nb_val_samples")) for use in setup.api_uses
+    )
 
 
 def _pipeline_named(setup: TrainingSetup, name: str | None, role: str) -> Pipeline | None:

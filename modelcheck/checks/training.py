@@ -83,7 +83,7 @@ def removed_api(setup: TrainingSetup, settings: Settings) -> Iterator[Finding]:
     for use in setup.api_uses:
         yield report(
             "MC402",
-            f"`{use.api}` was removed in Keras 3 / TensorFlow ≥ 2.16: the script fails there (or, in older Keras, uses deprecated behaviour)",
+            f"`{use.api}` was removed in Keras 3 / TensorFlow ≥ 2.16 (the script fails there); use `{use.replacement}`",
             use.location or Location(setup.path),
             f"Replace it with `{use.replacement}`.",
         )
