@@ -136,7 +136,7 @@ def steps_misuse(setup: TrainingSetup, settings: Settings) -> Iterator[Finding]:
             if samples and batch and value is not None:
                 expected = math.ceil(samples / batch)
                 if value > expected:
-                    yield report("MC304", f"{arg}={value:g} but the {role} data holds {samples} images in batches of {batch}, i.e. {expected} steps: "
+                    yield report("MC304", f"{arg}={value:g} but the {role} data holds {samples} images in batches of {batch}, i.e. {expected} step{'s' if expected != 1 else ''}: "
                                  "the generator is asked for batches it does not have (Keras stops early or loops the data)", where,
                                  f"Use {arg}=math.ceil({samples} / {batch}) = {expected}, or leave it out.")
                     continue

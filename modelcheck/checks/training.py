@@ -85,5 +85,4 @@ def removed_api(setup: TrainingSetup, settings: Settings) -> Iterator[Finding]:
             "MC402",
             f"`{use.api}` was removed in Keras 3 / TensorFlow ≥ 2.16 (the script fails there); use `{use.replacement}`",
             use.location or Location(setup.path),
-            f"Replace it with `{use.replacement}`.",
         )

@@ -99,7 +99,11 @@ def preprocessing_mismatch(setup: TrainingSetup, settings: Settings) -> Iterator
         else:
             module = view.info.module
             problem = f"{backbone.name}'s ImageNet weights expect {mode_text(expected)}, but the pipeline feeds {mode_text(actual)} ({how})"
-            hint = f"Use preprocessing_function=keras.applications.{module}.preprocess_input instead of {how}."
+            hint = (
+                f"Use `preprocessing: {module}` instead of `rescale`."
+                if setup.kind == "config"
+                else f"Use preprocessing_function=keras.applications.{module}.preprocess_input instead of {how}."
+            )
         yield report(
             "MC201",
             f"{problem}: the pretrained features see inputs unlike anything they were trained on, so they carry little signal "
@@ -182,9 +186,20 @@ def freeze_boundary(setup: TrainingSetup, settings: Settings) -> Iterator[Findin
             "MC202",
             "; ".join(parts),
             _where(setup, _freeze_location(setup), where_layer.location if where_layer else None, view.backbone.location),
-            f"Freeze layers[:{cut.previous_aligned + shift}] to fine-tune all of {block} ('{names[cut.previous_aligned]}' first), "
-            f"or layers[:{cut.next_aligned + shift}] to keep it frozen.",
+            _boundary_hint(setup, cut, names, shift),
         )
+
+
+def _boundary_hint(setup: TrainingSetup, cut, names: tuple[str, ...], shift: int) -> str:
+    if setup.kind == "config":
+        return (
+            f"Use `freeze: {cut.previous_aligned}` to fine-tune all of {cut.cut_block} ('{names[cut.previous_aligned]}' first), "
+            f"or `freeze: {cut.next_aligned}` to keep it frozen."
+        )
+    return (
+        f"Freeze layers[:{cut.previous_aligned + shift}] to fine-tune all of {cut.cut_block} ('{names[cut.previous_aligned]}' first), "
+        f"or layers[:{cut.next_aligned + shift}] to keep it frozen."
+    )
 
 
 def _freeze_location(setup: TrainingSetup) -> Location | None:
@@ -327,14 +342,19 @@ def _input_location(graph) -> Location | None:
 # --- MC205 -------------------------------------------------------------------
 
 
-def _inference_mode(setup: TrainingSetup, backbone: Backbone) -> bool:
-    """Whether the backbone is called with training=False."""
+def _call_training(setup: TrainingSetup, backbone: Backbone) -> bool | None:
+    """The training= argument the nested backbone is called with (None: not given or unknown)."""
     if backbone.nested_as is None or setup.model is None:
-        return False
+        return None
     for path, layer in setup.model.walk():
         if layer.name == backbone.nested_as and path == backbone.container_path[:-1]:
-            return layer.call_training is False
-    return False
+            return layer.call_training
+    return None
+
+
+def _inference_mode(setup: TrainingSetup, backbone: Backbone) -> bool:
+    """Whether the backbone is called with training=False."""
+    return _call_training(setup, backbone) is False
 
 
 @rule("MC205")
@@ -342,6 +362,8 @@ def batchnorm_training_mode(setup: TrainingSetup, settings: Settings) -> Iterato
     for view in _views(setup):
         if not _pretrained(view.backbone, settings) or _inference_mode(setup, view.backbone):
             continue
+        if setup.kind == "config" and _call_training(setup, view.backbone) is None:
+            continue  # a config that does not say how the backbone is called: unknown, stay silent
         indices = view.layout.batchnorm
         trainable_bn = [view.layers[i] for i in indices if view.layers[i] is not None and view.layers[i].trainable]
         if not trainable_bn:
