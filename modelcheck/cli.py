@@ -49,6 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-color", action="store_true", help="plain console output")
     parser.add_argument("--output", "-o", help="write the report to this file instead of stdout")
     parser.add_argument("--version", action="version", version=f"modelcheck {__version__}")
+    from modelcheck.probe.cli_hook import add_probe_arguments  # no Keras import until --probe runs
+
+    add_probe_arguments(parser)
+    from modelcheck.fix.cli_hook import add_fix_arguments
+
+    add_fix_arguments(parser)
     return parser
 
 
@@ -96,7 +102,21 @@ def _check(argv: list[str]) -> int:
     result = check_paths(paths, settings)
     if args.skip_unrecognized or args.files_from:
         result.findings = [f for f in result.findings if f.code != "MC002"]
+    if args.fix or args.diff:
+        from modelcheck.fix.cli_hook import run_fixes
+
+        code = run_fixes(args, result, settings)
+        if code is not None:
+            return code
     extra: dict[str, Any] = {}
+    reports: list[Any] = []
+    if args.probe:
+        from modelcheck.engine import filter_findings
+        from modelcheck.probe.cli_hook import run_probe
+
+        probed, reports = run_probe(args, result)
+        result.findings = sorted(set(result.findings) | set(filter_findings(probed, settings)))
+        extra["probe"] = [report.to_dict() for report in reports]
     try:
         if args.write_baseline:
             from modelcheck.baseline import write_baseline
@@ -105,12 +125,7 @@ def _check(argv: list[str]) -> int:
             print(f"modelcheck: recorded {count} finding{'s' if count != 1 else ''} in {args.write_baseline}", file=sys.stderr)
             return EXIT_OK
         if args.baseline:
-            from modelcheck.baseline import new_findings
-
-            result.findings, hidden = new_findings(result.findings, args.baseline, result.sources())
-            extra["baseline"] = {"file": args.baseline, "hidden": hidden}
-            if hidden and args.format == "console":
-                print(f"modelcheck: {hidden} finding{'s' if hidden != 1 else ''} recorded in {args.baseline} not shown", file=sys.stderr)
+            _apply_baseline(args, result, extra)
     except BaselineError as error:
         return _usage_error(str(error))
     if args.statistics:
@@ -118,11 +133,24 @@ def _check(argv: list[str]) -> int:
     stream = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
     try:
         _emit(args, result, stream, extra)
+        if args.format == "console":
+            for report in reports:
+                report.render(stream, color=False if args.no_color else None)
     finally:
         if args.output:
             stream.close()
     failing = any(f.severity >= settings.fail_on for f in result.findings)
     return EXIT_FINDINGS if failing else EXIT_OK
+
+
+def _apply_baseline(args: argparse.Namespace, result: Result, extra: dict[str, Any]) -> None:
+    """Keep only the findings not recorded in --baseline FILE."""
+    from modelcheck.baseline import new_findings
+
+    result.findings, hidden = new_findings(result.findings, args.baseline, result.sources())
+    extra["baseline"] = {"file": args.baseline, "hidden": hidden}
+    if hidden and args.format == "console":
+        print(f"modelcheck: {hidden} finding{'s' if hidden != 1 else ''} recorded in {args.baseline} not shown", file=sys.stderr)
 
 
 def _with_flags(settings: Settings, args: argparse.Namespace) -> Settings:

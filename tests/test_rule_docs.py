@@ -54,6 +54,8 @@ def _example_cases():
     for code in sorted(RULE_DOCS):
         for section, expected in (("Example", True), ("Use instead", False)):
             for number, (info, _) in enumerate(RULE_DOCS[code].code_blocks(section)):
+                if "probe" in info.split():
+                    continue  # probe examples train a model: tests/test_probe_docs.py runs them
                 yield pytest.param(code, section, number, expected, id=f"{code}-{section.split()[0]}-{number}")
 
 

@@ -6,7 +6,7 @@ from typing import Iterator
 
 from modelcheck.checks.freeze import BackboneView, boundary, view_of
 from modelcheck.checks.graph import has_weights, named
-from modelcheck.checks.scaling import describe_scaling, mode_text, scaling_mode
+from modelcheck.checks.scaling import describe_scaling, family_mode, mode_text, scaling_mode
 from modelcheck.engine import report, rule
 from modelcheck.findings import Finding, Severity
 from modelcheck.ir import Backbone, Location, Pipeline, Scaling, TrainingSetup
@@ -98,12 +98,14 @@ def preprocessing_mismatch(setup: TrainingSetup, settings: Settings) -> Iterator
             hint = "Feed raw 0-255 pixels: drop rescale / the Rescaling layer (its preprocess_input is a no-op)."
         else:
             module = view.info.module
+            own_function_fits = family_mode(module) == expected
             problem = f"{backbone.name}'s ImageNet weights expect {mode_text(expected)}, but the pipeline feeds {mode_text(actual)} ({how})"
-            hint = (
-                f"Use `preprocessing: {module}` instead of `rescale`."
-                if setup.kind == "config"
-                else f"Use preprocessing_function=keras.applications.{module}.preprocess_input instead of {how}."
-            )
+            if not own_function_fits:
+                hint = f"Scale inputs to {mode_text(expected)} ({module}.preprocess_input does not, for this build), or keep include_preprocessing=True."
+            elif setup.kind == "config":
+                hint = f"Use `preprocessing: {module}` instead of `rescale`."
+            else:
+                hint = f"Use preprocessing_function=keras.applications.{module}.preprocess_input instead of {how}."
         yield report(
             "MC201",
             f"{problem}: the pretrained features see inputs unlike anything they were trained on, so they carry little signal "

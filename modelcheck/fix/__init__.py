@@ -1,0 +1,17 @@
+"""``--fix`` / ``--diff``: exact, formatting-preserving edits for the findings that have one safe rewrite.
+
+    from modelcheck.fix import fix_files
+    result = fix_files(findings, write=False)     # what --diff shows
+    print(result.diff); [str(s) for s in result.skipped]
+
+Fixed: MC101 hidden ``activation='softmax'`` → ``'relu'``; MC201 ``rescale=1./255``
+→ the backbone's ``preprocess_input`` (import added); MC401 ``monitor='val_acc'``
+→ the logged name; MC402 one-to-one renames of removed Keras APIs. Everything
+else — and every case where the rewrite would change meaning — is reported as
+"not fixed: why". Edits are located by re-parsing the file with ``ast`` at
+each finding's line and column; no other byte changes.
+"""
+
+from modelcheck.fix.apply import FIXABLE_CODES, AppliedFix, FixResult, SkippedFix, fix_files
+
+__all__ = ["FIXABLE_CODES", "AppliedFix", "FixResult", "SkippedFix", "fix_files"]
