@@ -174,3 +174,25 @@ def canonical_metric(name: object) -> str | None:
         class_name = name.get("class_name")
         return _snake(class_name) if isinstance(class_name, str) else None
     return None
+
+
+# ImageDataGenerator arguments (and attributes) that make every batch random.
+AUGMENTATION_ARGS = (
+    "rotation_range",
+    "width_shift_range",
+    "height_shift_range",
+    "shear_range",
+    "zoom_range",
+    "horizontal_flip",
+    "vertical_flip",
+    "brightness_range",
+    "channel_shift_range",
+)
+# ImageDataGenerator standardisation that depends on the data: the scaling is unknown statically.
+DATA_DEPENDENT_ARGS = (
+    "featurewise_center",
+    "samplewise_center",
+    "featurewise_std_normalization",
+    "samplewise_std_normalization",
+    "zca_whitening",
+)

@@ -275,3 +275,10 @@ def test_cli_diff_then_fix_on_a_copy_of_the_examples(tmp_path):
 
     codes = {f["code"] for f in json.loads(again.stdout)["findings"]}
     assert not codes & {"MC101", "MC401"}
+
+
+def test_the_cli_lists_the_fixable_codes_the_fixer_has():
+    from modelcheck.fix.apply import FIXABLE_CODES as fixer_codes
+    from modelcheck.fix.cli_hook import FIXABLE_CODES as cli_codes
+
+    assert tuple(cli_codes) == tuple(fixer_codes)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from modelcheck.ir import Backbone, Layer, ModelGraph
 from modelcheck.knowledge import Backbone as BackboneInfo
@@ -24,7 +25,7 @@ class BackboneView:
     def weighted(self, index: int) -> bool:
         return index in self._weighted
 
-    @property
+    @cached_property
     def _weighted(self) -> frozenset[int]:
         return frozenset(self.layout.weighted)
 

@@ -12,6 +12,15 @@ else — and every case where the rewrite would change meaning — is reported a
 each finding's line and column; no other byte changes.
 """
 
-from modelcheck.fix.apply import FIXABLE_CODES, AppliedFix, FixResult, SkippedFix, fix_files
+from typing import Any
 
 __all__ = ["FIXABLE_CODES", "AppliedFix", "FixResult", "SkippedFix", "fix_files"]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy: the CLI imports modelcheck.fix.cli_hook on every run, the fixer only for --fix/--diff.
+    if name in __all__:
+        from modelcheck.fix import apply
+
+        return getattr(apply, name)
+    raise AttributeError(name)

@@ -18,9 +18,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from modelcheck.fix.apply import FIXABLE_CODES, FixResult, fix_files
+if TYPE_CHECKING:
+    from modelcheck.fix.apply import FixResult
+
+# Kept here, not imported from fix.apply: building the parser must not load the fixer.
+FIXABLE_CODES = ("MC101", "MC201", "MC401", "MC402")
 
 
 def add_fix_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,6 +47,8 @@ def run_fixes(args: argparse.Namespace, result: Any, settings: Any = None, *, st
     fix = bool(getattr(args, "fix", False))
     if not (diff_only or fix):
         return None
+    from modelcheck.fix.apply import fix_files
+
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     outcome = fix_files(list(result.findings), write=not diff_only, setups=list(result.setups))

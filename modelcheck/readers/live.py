@@ -30,6 +30,7 @@ import sys
 from dataclasses import replace
 from typing import Any, Iterable, Mapping
 
+from modelcheck.vocab import AUGMENTATION_ARGS, DATA_DEPENDENT_ARGS
 from modelcheck.errors import InputError
 from modelcheck.ir import (
     Callback,
@@ -44,21 +45,6 @@ from modelcheck.ir import (
     TrainingSetup,
 )
 
-# ImageDataGenerator arguments that make every batch random (same names as the script reader).
-AUGMENTATION_ATTRIBUTES = (
-    "rotation_range",
-    "width_shift_range",
-    "height_shift_range",
-    "shear_range",
-    "zoom_range",
-    "horizontal_flip",
-    "vertical_flip",
-    "brightness_range",
-    "channel_shift_range",
-)
-# Standardisation that depends on the data: the scaling is unknown.
-_DATA_DEPENDENT = ("featurewise_center", "samplewise_center", "featurewise_std_normalization",
-                   "samplewise_std_normalization", "zca_whitening")
 _COLOR_MODES = {1: "grayscale", 3: "rgb", 4: "rgba"}
 _ARRAY_SAMPLE = 64
 """Rows of an array inspected for its value range and label encoding (bounded cost)."""
@@ -516,7 +502,7 @@ def _iterator_pipeline(iterator: Any, role: str, where: Location, key: str) -> t
 def generator_scaling(generator: Any, where: Location) -> Scaling:
     """What an ``ImageDataGenerator`` does to pixel values: ``rescale`` and/or ``preprocessing_function``."""
     location = Location(where.path, key=f"{where.key}.image_data_generator" if where.key else None)
-    if any(bool(getattr(generator, name, False)) for name in _DATA_DEPENDENT):
+    if any(bool(getattr(generator, name, False)) for name in DATA_DEPENDENT_ARGS):
         return Scaling("unknown", location=location)
     rescale = getattr(generator, "rescale", None)
     function = getattr(generator, "preprocessing_function", None)
@@ -553,7 +539,7 @@ def function_family(function: Any) -> str | None:
 def generator_augmentation(generator: Any) -> tuple[str, ...]:
     """The random transforms an ``ImageDataGenerator`` applies (non-default arguments)."""
     found: list[str] = []
-    for name in AUGMENTATION_ATTRIBUTES:
+    for name in AUGMENTATION_ARGS:
         value = getattr(generator, name, None)
         if name == "zoom_range":
             try:

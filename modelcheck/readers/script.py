@@ -159,12 +159,15 @@ def read_project(paths: list[str]) -> dict[str, TrainingSetup | Exception]:
         except (InputError, NoSetup, OSError) as error:
             results[path] = error
     setups = {p: s for p, s in results.items() if isinstance(s, TrainingSetup)}
-    trainers = [p for p, s in setups.items() if s.fits or s.compiles]
+    trainers: dict[str, list[str]] = {}  # folder -> training scripts in it
+    for p, s in setups.items():
+        if s.fits or s.compiles:
+            trainers.setdefault(os.path.dirname(os.path.abspath(p)), []).append(p)
     for path, setup in setups.items():
         if setup.fits or setup.pipeline("predict") is None:
             continue
         folder = os.path.dirname(os.path.abspath(path))
-        mates = [p for p in trainers if p != path and os.path.dirname(os.path.abspath(p)) == folder]
+        mates = [p for p in trainers.get(folder, ()) if p != path]
         linked = [p for p in mates if worlds[p].saves & worlds[path].loads]
         predictions = tuple(pipeline for pipeline in setup.pipelines if pipeline.role == "predict")
         for mate in linked or mates:

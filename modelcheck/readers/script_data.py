@@ -14,6 +14,7 @@ import copy
 import os
 from typing import Any
 
+from modelcheck.vocab import AUGMENTATION_ARGS, DATA_DEPENDENT_ARGS
 from modelcheck.ir import Location, Scaling
 from modelcheck.readers.script_eval import (
     UNKNOWN,
@@ -28,20 +29,6 @@ from modelcheck.readers.script_eval import (
     is_number,
 )
 
-AUGMENTATION_ARGS = (
-    "rotation_range",
-    "width_shift_range",
-    "height_shift_range",
-    "shear_range",
-    "zoom_range",
-    "horizontal_flip",
-    "vertical_flip",
-    "brightness_range",
-    "channel_shift_range",
-)
-# Standardisation options that make the scaling depend on the data: unknown statically.
-_DATA_DEPENDENT = ("featurewise_center", "samplewise_center", "featurewise_std_normalization",
-                   "samplewise_std_normalization", "zca_whitening")
 AUGMENTATION_LAYERS = {"RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
                        "RandomBrightness", "RandomCrop", "RandomHeight", "RandomWidth", "RandAugment",
                        "RandomColorJitter", "RandomShear", "RandomGrayscale", "RandomHue", "RandomSaturation"}
@@ -209,7 +196,7 @@ class DataGenObj(Obj):
         rescale = kwargs.get("rescale")
         prep = kwargs.get("preprocessing_function")
         factor = as_float(rescale.value) if rescale is not None else None
-        data_dependent = any(kwargs.get(k) is not None and kwargs[k].value is not False for k in _DATA_DEPENDENT)
+        data_dependent = any(kwargs.get(k) is not None and kwargs[k].value is not False for k in DATA_DEPENDENT_ARGS)
         if data_dependent or (rescale is not None and rescale.value is not None and factor is None):
             self.scaling = Scaling("unknown", location=it.loc((rescale or prep).at) if (rescale or prep) else self.location)
         elif prep is not None and prep.value is not None:

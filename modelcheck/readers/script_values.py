@@ -5,6 +5,7 @@ interpreted objects, scopes, and the bounded arithmetic on plain constants.
 from __future__ import annotations
 
 import ast
+import re
 import math
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
@@ -132,9 +133,17 @@ class UserFunction(Obj):
         self.kw_defaults = kw_defaults
         self.name = getattr(node, "name", "<lambda>")
         body = node.body if isinstance(node.body, list) else [node.body]
-        self.is_generator = any(isinstance(sub, (ast.Yield, ast.YieldFrom)) for stmt in body for sub in _walk_local(stmt))
-        self.global_names = {name for stmt in body for sub in _walk_local(stmt) if isinstance(sub, ast.Global) for name in sub.names}
-        self.nonlocal_names = {name for stmt in body for sub in _walk_local(stmt) if isinstance(sub, ast.Nonlocal) for name in sub.names}
+        self.is_generator = False
+        self.global_names: set[str] = set()
+        self.nonlocal_names: set[str] = set()
+        for stmt in body:  # one walk: function definitions are re-made whenever a def or lambda runs
+            for sub in _walk_local(stmt):
+                if isinstance(sub, (ast.Yield, ast.YieldFrom)):
+                    self.is_generator = True
+                elif isinstance(sub, ast.Global):
+                    self.global_names.update(sub.names)
+                elif isinstance(sub, ast.Nonlocal):
+                    self.nonlocal_names.update(sub.names)
 
     def get_attr(self, it: "Interpreter", name: str, node: ast.AST) -> Any:
         return self.name if name == "__name__" else UNKNOWN
@@ -253,6 +262,7 @@ class ModuleCtx:
         self.path = path
         self.text = text
         self.lines = text.splitlines()
+        self._ast_lines: list[bytes] | None = None
         self.tree = tree
         self.name = name
         self.env: Env = Env(None, self)
@@ -263,12 +273,24 @@ class ModuleCtx:
         """The source text of a node (one line at most, trimmed), for messages."""
         if node is None:
             return ""
-        try:
-            text = ast.get_source_segment(self.text, node) or ""
-        except Exception:
-            text = ""
+        text = self._segment_text(node)
         text = " ".join(text.split())
         return text if len(text) <= 120 else text[:117] + "..."
+
+    def _segment_text(self, node: ast.AST) -> str:
+        # ast.get_source_segment re-splits the whole file on every call: quadratic on big scripts.
+        start, end = getattr(node, "lineno", None), getattr(node, "end_lineno", None)
+        col, end_col = getattr(node, "col_offset", None), getattr(node, "end_col_offset", None)
+        if self._ast_lines is None:
+            self._ast_lines = [line.encode("utf-8", "replace") for line in re.split(r"\r\n|\r|\n", self.text)]
+        lines = self._ast_lines
+        if None in (start, end, col, end_col) or not 1 <= start <= end <= len(lines):
+            return ""
+        if start == end:
+            raw = lines[start - 1][col:end_col]
+        else:
+            raw = b"\n".join([lines[start - 1][col:], *lines[start:end - 1], lines[end - 1][:end_col]])
+        return raw.decode("utf-8", "replace")
 
     def column(self, line: int, col_offset: int) -> int:
         """1-based character column from ast's UTF-8 byte offset."""
