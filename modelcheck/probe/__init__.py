@@ -11,9 +11,14 @@ Keras 3 backend (``KERAS_BACKEND``: tensorflow, jax, torch).
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from modelcheck.probe.report import Checkpoint, ProbeReport, Trajectory
+
+# TensorFlow's C++ start-up chatter (CPU features, CUDA probing) would bury the report;
+# the probe reports its own failures. A user's explicit setting wins.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 __all__ = ["probe", "probe_setup", "ProbeReport", "Trajectory", "Checkpoint", "DEFAULT_STEPS", "DEFAULT_SECONDS"]
 
