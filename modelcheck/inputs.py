@@ -2,18 +2,25 @@
 
 Unreadable inputs become MC001 findings and inputs without a training setup
 MC002 findings (only when named explicitly); nothing here raises for bad input.
+Every reader call runs under a per-file time limit (``$MODELCHECK_READ_TIMEOUT``,
+10 s by default), enforced with SIGALRM when modelcheck runs in the main thread.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import signal
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Callable, Iterator
 
 from modelcheck.engine import report
 from modelcheck.errors import InputError, NoSetup
 from modelcheck.findings import Finding
 from modelcheck.ir import Location, TrainingSetup
+from modelcheck.settings import READ_TIMEOUT_ENV, read_timeout
 
 MODEL_SUFFIXES = {".keras", ".h5", ".hdf5"}
 SCRIPT_SUFFIXES = {".py"}
@@ -21,6 +28,22 @@ CONFIG_SUFFIXES = {".yaml", ".yml", ".toml", ".json"}
 KNOWN_SUFFIXES = MODEL_SUFFIXES | SCRIPT_SUFFIXES | CONFIG_SUFFIXES
 SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "env", "node_modules", "__pycache__", ".tox", ".mypy_cache", ".pytest_cache", "site-packages", "build", "dist"}
 MAX_TEXT_BYTES = 10 * 1024 * 1024
+MAX_MESSAGE_CHARS = 300
+# Python's parser needs about 0.5 KB per token: a 6 MB line holding a 2-million-element
+# list takes 2 GB and 8 s in ast.parse (C code, which no time limit interrupts). A
+# hand-written training script has a few thousand tokens.
+MAX_SCRIPT_TOKENS = 500_000
+# Comments and string literals (one token each, whatever their length).
+_SCRIPT_NOISE = re.compile(
+    rb"#[^\n]*"
+    rb"|(?<![A-Za-z0-9_])(?P<prefix>[rRbBuUfF]{0,2})(?P<string>"
+    rb"\"\"\"(?:[^\\]|\\.)*?\"\"\""
+    rb"|'''(?:[^\\]|\\.)*?'''"
+    rb"|\"(?:[^\"\\\n]|\\.)*\""
+    rb"|'(?:[^'\\\n]|\\.)*')",
+    re.S,
+)
+_SCRIPT_TOKEN = re.compile(rb"[A-Za-z0-9_.]+|[^\sA-Za-z0-9_.]")
 
 
 @dataclass
@@ -40,10 +63,15 @@ def discover(paths: list[str], exclude: tuple[str, ...] = ()) -> tuple[list[tupl
     problems: list[Finding] = []
     for raw in paths:
         path = Path(raw)
-        if not path.exists() and not path.is_symlink():
-            problems.append(report("MC001", "no such file or directory", Location(raw)))
+        try:
+            if not path.exists() and not path.is_symlink():
+                problems.append(report("MC001", "no such file or directory", Location(raw)))
+                continue
+            is_dir = path.is_dir()
+        except (OSError, ValueError) as error:
+            problems.append(report("MC001", _os_problem(error), Location(raw)))
             continue
-        if path.is_dir():
+        if is_dir:
             for root, dirs, files in os.walk(path, followlinks=False):
                 dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
                 for name in sorted(files):
@@ -65,20 +93,51 @@ def _display(path: str) -> str:
     return path if relative.startswith("..") else relative
 
 
-def load(paths: list[str], exclude: tuple[str, ...] = (), assume_pretrained: bool | None = None) -> Loaded:
-    """Read every input; never raises for bad input."""
+def load(
+    paths: list[str], exclude: tuple[str, ...] = (), assume_pretrained: bool | None = None, time_limit: float | None = None
+) -> Loaded:
+    """Read every input; never raises for bad input.
+
+    ``time_limit``: seconds per file (default: ``$MODELCHECK_READ_TIMEOUT`` or 10; 0: none).
+    """
+    limit = read_timeout() if time_limit is None else time_limit
     files, problems = discover(paths, exclude)
     loaded = Loaded(findings=problems, files=[name for name, _ in files])
     scripts: list[tuple[str, bool]] = []
-    for name, explicit in files:
-        kind = _kind(name)
-        if kind == "script":
-            scripts.append((name, explicit))
-            continue
-        _read_one(loaded, name, explicit, lambda n=name, k=kind: _read_file(n, k))
-    if scripts:
-        _read_scripts(loaded, scripts)
+    with _Alarm() as alarm:
+        for name, explicit in files:
+            special = _not_a_regular_file(name)
+            if special:
+                loaded.findings.append(report("MC001", special, Location(name)))
+                continue
+            kind = _kind(name)
+            if kind == "script":
+                if _read_one(loaded, name, explicit, lambda n=name: alarm.run(lambda: _screen_script(n), limit), limit):
+                    scripts.append((name, explicit))
+                continue
+            _read_one(loaded, name, explicit, lambda n=name, k=kind: alarm.run(lambda: _read_file(n, k), limit), limit)
+        if scripts:
+            _read_scripts(loaded, scripts, alarm, limit)
     return loaded
+
+
+def _not_a_regular_file(name: str) -> str | None:
+    """Why ``name`` cannot be read as a file (a FIFO would block forever, /dev/zero never ends); None if it can."""
+    from modelcheck.readers.keras_file import describe_special_file
+
+    try:
+        described = describe_special_file(os.stat(name).st_mode)
+    except (OSError, ValueError) as error:
+        return _os_problem(error)
+    return f"is {described}, not a regular file: modelcheck reads only regular files" if described else None
+
+
+def _os_problem(error: BaseException) -> str:
+    if isinstance(error, PermissionError):
+        return "permission denied"
+    if isinstance(error, OSError):
+        return f"cannot read: {error.strerror or error}"
+    return f"cannot read: {error}"
 
 
 def _kind(name: str) -> str:
@@ -93,18 +152,11 @@ def _kind(name: str) -> str:
 
 
 def _read_file(name: str, kind: str) -> TrainingSetup:
-    path = Path(name)
-    if path.is_dir():
-        raise InputError("is a directory")
-    if kind == "model":
-        from modelcheck.readers.keras_file import read_model_file
-
-        return read_model_file(name)
-    if kind == "config":
-        return _read_structured(name)
-    # An unknown suffix named explicitly: sniff model files by content.
     from modelcheck.readers.keras_file import read_model_file
 
+    if kind == "config":
+        return _read_structured(name)
+    # A model file, or an unknown suffix named explicitly: sniffed by content.
     return read_model_file(name)
 
 
@@ -114,12 +166,9 @@ def _read_structured(name: str) -> TrainingSetup:
     if name.lower().endswith(".json"):
         from modelcheck.readers.keras_file import load_json, looks_like_model_config, read_model_json
 
-        head = data.lstrip()[:1]
+        head = data.removeprefix(b"\xef\xbb\xbf").lstrip()[:1]
         if head in (b"{", b"["):
-            try:
-                parsed = load_json(data, "JSON file")
-            except UnicodeDecodeError:
-                raise InputError("not UTF-8 text") from None
+            parsed = load_json(data, "JSON file")
             if looks_like_model_config(parsed):
                 return read_model_json(name, data)
     from modelcheck.readers.training_config import read_training_config
@@ -128,20 +177,104 @@ def _read_structured(name: str) -> TrainingSetup:
 
 
 def _read_bytes(name: str) -> bytes:
-    size = os.path.getsize(name)
-    if size > MAX_TEXT_BYTES:
-        raise InputError(f"file is {size} bytes, over the {MAX_TEXT_BYTES}-byte bound for text inputs")
-    with open(name, "rb") as handle:
-        return handle.read(MAX_TEXT_BYTES + 1)
+    from modelcheck.readers.keras_file import open_regular_file
+
+    with open_regular_file(name) as handle:
+        data = handle.read(MAX_TEXT_BYTES + 1)
+    if len(data) > MAX_TEXT_BYTES:
+        raise InputError(f"file is over the {MAX_TEXT_BYTES}-byte bound for text inputs")
+    return data
 
 
-def _read_scripts(loaded: Loaded, scripts: list[tuple[str, bool]]) -> None:
+def _screen_script(name: str) -> None:
+    """Refuse a script whose parse alone would take gigabytes (raises InputError)."""
+    if os.path.getsize(name) <= MAX_SCRIPT_TOKENS:
+        return  # fewer bytes than the token bound: nothing to count
+    tokens = script_tokens(_read_bytes(name))
+    if tokens > MAX_SCRIPT_TOKENS:
+        raise InputError(
+            f"about {tokens} Python tokens, over the {MAX_SCRIPT_TOKENS}-token bound for scripts (parsing it would take gigabytes)"
+        )
+
+
+def script_tokens(data: bytes) -> int:
+    """About how many tokens Python's parser will make of ``data`` (string literals and comments count once)."""
+    return len(_SCRIPT_TOKEN.findall(_SCRIPT_NOISE.sub(_noise_to_space, data)))
+
+
+def _noise_to_space(match: re.Match[bytes]) -> bytes:
+    # An f-string keeps its text: the expressions inside its braces are parsed too.
+    if b"f" in (match.group("prefix") or b"").lower():
+        return b" " + match.group("string").strip(b"\"'") + b" "
+    return b" "
+
+
+def _read_scripts(loaded: Loaded, scripts: list[tuple[str, bool]], alarm: _Alarm, limit: float) -> None:
+    """Read the scripts together (predict.py is linked to train.py), each under the time limit.
+
+    A script that runs out of time, or trips a reader bug, is reported and the
+    others are read again without it (read_project's results are all-or-nothing).
+    """
     from modelcheck.readers.script import read_project
 
-    names = [name for name, _ in scripts]
     explicit = dict(scripts)
-    for name, outcome in read_project(names).items():
-        _read_one(loaded, name, explicit[name], lambda o=outcome: _raise_or_return(o))
+    pending = [name for name, _ in scripts]
+    while pending:
+        paths = _TimedPaths(pending, alarm, limit)
+        try:
+            outcomes = read_project(paths)
+        except _ReadTimeout:
+            culprit = paths.current or pending[0]
+            _gave_up(loaded, culprit, limit)
+        except Exception as error:  # noqa: BLE001 - a reader bug must not hide the other inputs' findings
+            alarm.stop()
+            if paths.current is None:  # failed after every script was read: read them one by one
+                for name in pending:
+                    _read_one(loaded, name, explicit[name], lambda n=name: _single_script(n, alarm, limit), limit)
+                return
+            culprit = paths.current
+            _read_one(loaded, culprit, explicit[culprit], lambda e=error: _raise(e), limit)
+        else:
+            alarm.stop()
+            for name, outcome in outcomes.items():
+                _read_one(loaded, name, explicit.get(name, True), lambda o=outcome: _raise_or_return(o), limit)
+            return
+        pending = [name for name in pending if name != culprit]
+
+
+def _single_script(name: str, alarm: _Alarm, limit: float) -> TrainingSetup:
+    from modelcheck.readers.script import read_project
+
+    outcome = alarm.run(lambda: read_project([name])[name], limit)
+    return _raise_or_return(outcome)
+
+
+class _TimedPaths(list):
+    """Script paths that arm the per-file time limit as ``read_project`` reaches each one.
+
+    ``read_project`` reads the paths in iteration order; ``current`` is the one
+    being read when the alarm fires.
+    """
+
+    def __init__(self, names: list[str], alarm: _Alarm, limit: float):
+        super().__init__(names)
+        self.alarm = alarm
+        self.limit = limit
+        self.current: str | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        # No try/finally: a generator abandoned by a timeout is closed whenever it is
+        # collected, and must not stop the alarm of a later read then.
+        for name in list.__iter__(self):
+            self.current = name
+            self.alarm.start(self.limit)
+            yield name
+            self.alarm.stop()
+        self.current = None
+
+
+def _raise(error: BaseException) -> TrainingSetup:
+    raise error
 
 
 def _raise_or_return(outcome: TrainingSetup | Exception) -> TrainingSetup:
@@ -150,23 +283,120 @@ def _raise_or_return(outcome: TrainingSetup | Exception) -> TrainingSetup:
     return outcome
 
 
-def _read_one(loaded: Loaded, name: str, explicit: bool, read) -> None:
+def _gave_up(loaded: Loaded, name: str, limit: float) -> None:
+    message = f"gave up after {limit:g} s reading this file (the per-file time limit; set {READ_TIMEOUT_ENV} to change it)"
+    loaded.findings.append(report("MC001", message, Location(name)))
+
+
+def _one_line(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_MESSAGE_CHARS else text[: MAX_MESSAGE_CHARS - 3] + "..."
+
+
+def _read_one(loaded: Loaded, name: str, explicit: bool, read: Callable[[], TrainingSetup | None], limit: float) -> bool:
+    """Run one reader call; its setup (if any) or the finding about the file goes into ``loaded``.
+
+    Returns whether the read succeeded.
+    """
     try:
-        loaded.setups.append(read())
+        setup = read()
+    except _ReadTimeout:
+        _gave_up(loaded, name, limit)
     except NoSetup as why:
         if explicit:
-            loaded.findings.append(report("MC002", str(why) or "no Keras model or training setup found", Location(name)))
+            loaded.findings.append(report("MC002", _one_line(str(why)) or "no Keras model or training setup found", Location(name)))
     except InputError as error:
-        loaded.findings.append(report("MC001", str(error), Location(name, line=error.line, column=error.column, key=error.key)))
-    except PermissionError:
-        loaded.findings.append(report("MC001", "permission denied", Location(name)))
+        location = Location(name, line=error.line, column=error.column, key=error.key)
+        loaded.findings.append(report("MC001", _one_line(str(error)) or "cannot read this file", location))
     except OSError as error:
-        loaded.findings.append(report("MC001", f"cannot read: {error.strerror or error}", Location(name)))
+        loaded.findings.append(report("MC001", _one_line(_os_problem(error)), Location(name)))
     except RecursionError:
         loaded.findings.append(report("MC001", "input is nested too deeply to read", Location(name)))
     except MemoryError:
         loaded.findings.append(report("MC001", "input too large to read", Location(name)))
     except Exception as error:  # noqa: BLE001 - a reader bug must not hide the other inputs' findings
-        loaded.findings.append(
-            report("MC001", f"internal error while reading ({type(error).__name__}: {error}); please report it", Location(name))
-        )
+        _internal(loaded, name, error)
+    else:
+        if setup is not None:
+            loaded.setups.append(setup)
+        return True
+    return False
+
+
+def _internal(loaded: Loaded, name: str, error: BaseException) -> None:
+    message = _one_line(f"internal error while reading ({type(error).__name__}: {error}); please report it")
+    loaded.findings.append(report("MC001", message, Location(name)))
+
+
+# --- the per-file time limit -------------------------------------------------------------
+
+
+class _ReadTimeout(BaseException):
+    """Raised from SIGALRM inside a reader.
+
+    A BaseException, so that the script interpreter's ``except Exception``
+    (which degrades a failing statement to "unknown") cannot swallow it.
+    """
+
+
+class _Alarm:
+    """A SIGALRM time limit, usable only in the main thread; elsewhere reads simply run unbounded.
+
+    An ITIMER_REAL already running when modelcheck starts (someone else's
+    alarm) is left alone, and no limit is enforced then.
+    """
+
+    def __init__(self) -> None:
+        self.active = False
+        self.armed = False
+        self.shots = 0
+        self.previous: Any = None
+
+    def __enter__(self) -> _Alarm:
+        if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+            return self
+        try:
+            if signal.getitimer(signal.ITIMER_REAL)[0] > 0:
+                return self
+            self.previous = signal.signal(signal.SIGALRM, self._fire)
+        except (ValueError, OSError):  # not the main interpreter, or no SIGALRM here
+            return self
+        self.active = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.stop()
+        finally:
+            if self.active:
+                self.active = False
+                signal.signal(signal.SIGALRM, self.previous)
+
+    def _fire(self, signum: int, frame: object) -> None:
+        if not self.armed:
+            return
+        self.shots += 1
+        if self.shots < 5:
+            # Python swallows an exception raised while a finalizer (__del__, a weakref
+            # callback) runs; fire again in a second unless stop() ran by then.
+            signal.setitimer(signal.ITIMER_REAL, 1.0)
+        raise _ReadTimeout()
+
+    def start(self, seconds: float) -> None:
+        if self.active and seconds > 0:
+            self.armed = True
+            self.shots = 0
+            signal.setitimer(signal.ITIMER_REAL, seconds)
+
+    def stop(self) -> None:
+        self.armed = False  # first: an alarm arriving from here on is ignored
+        if self.active:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+
+    def run(self, read: Callable[[], Any], seconds: float) -> Any:
+        """``read()`` under the limit; raises _ReadTimeout when it runs out."""
+        self.start(seconds)
+        try:
+            return read()
+        finally:
+            self.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 from modelcheck.findings import Severity
@@ -10,6 +11,22 @@ DEFAULT_THRESHOLDS = {
     # MC105: a Dense fed by Flatten over a pretrained feature map with more parameters than this.
     "oversized_head_params": 5_000_000,
 }
+
+DEFAULT_READ_TIMEOUT = 10.0
+"""Seconds modelcheck spends reading one input file before it reports MC001 and moves on."""
+READ_TIMEOUT_ENV = "MODELCHECK_READ_TIMEOUT"
+
+
+def read_timeout() -> float:
+    """The per-file read time limit: ``$MODELCHECK_READ_TIMEOUT`` seconds, else 10 (0 or less: no limit)."""
+    raw = os.environ.get(READ_TIMEOUT_ENV, "").strip()
+    if not raw:
+        return DEFAULT_READ_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        return DEFAULT_READ_TIMEOUT
+    return value if value == value and value != float("inf") else DEFAULT_READ_TIMEOUT
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import Iterator
 
 from modelcheck.ir import Layer, ModelGraph, TrainingSetup
@@ -49,12 +50,24 @@ def containers(graph: ModelGraph, path: tuple[str, ...] = ()) -> Iterator[tuple[
             yield from containers(layer.submodel, path + (layer.name,))
 
 
+_CONSUMERS: dict[int, tuple[weakref.ref, dict[str, list[Layer]]]] = {}
+
+
 def consumers(graph: ModelGraph) -> dict[str, list[Layer]]:
-    """Layers of one container keyed by the names of the layers they read from."""
+    """Layers of one container keyed by the names of the layers they read from.
+
+    Built once per graph: rules ask for every layer's successor, and a rebuild per
+    question is quadratic on a 10 000-layer model.
+    """
+    cached = _CONSUMERS.get(id(graph))
+    if cached is not None and cached[0]() is graph:
+        return cached[1]
     result: dict[str, list[Layer]] = {}
     for layer in graph.layers:
         for name in layer.inbound:
             result.setdefault(name, []).append(layer)
+    key = id(graph)
+    _CONSUMERS[key] = (weakref.ref(graph, lambda _ref, key=key: _CONSUMERS.pop(key, None)), result)
     return result
 
 

@@ -11,8 +11,15 @@ from modelcheck.settings import Settings
 
 _CONSEQUENCE = {
     "lambda-bytecode": "keras.models.load_model(..., safe_mode=False) would run this code on your machine",
-    "custom-module": "loading the file imports and runs that module's code",
+    "custom-module": "loading the file runs that module's code wherever it is importable or registered",
     "pickle": "unpickling runs arbitrary code",
+}
+_HINT = {
+    "lambda-bytecode": "Load files from untrusted sources only with safe_mode=True; replace Lambda layers with registered "
+    "custom layers or keras.ops-based layers.",
+    "custom-module": "Make sure that module is code you trust before loading the file; load untrusted files with "
+    "safe_mode=True and no custom_objects.",
+    "pickle": "Never unpickle files from untrusted sources; keep extra state as JSON or plain arrays instead of pickles.",
 }
 
 
@@ -23,5 +30,5 @@ def code_in_model_file(setup: TrainingSetup, settings: Settings) -> Iterator[Fin
             "MC601",
             f"{code.detail}: {_CONSEQUENCE.get(code.kind, 'loading it runs code')}. modelcheck read it as data and ran nothing",
             code.location or Location(setup.path),
-            "Load files from untrusted sources only with safe_mode=True; replace Lambda layers with registered custom layers or keras.ops-based layers.",
+            _HINT.get(code.kind, _HINT["lambda-bytecode"]),
         )

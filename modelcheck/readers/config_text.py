@@ -84,7 +84,11 @@ _SCALAR_TAGS = {f"{_CORE}{name}" for name in ("str", "int", "float", "bool", "nu
 def _yaml(text: str) -> tuple[Any, dict[KeyPath, Position]]:
     import yaml
 
-    loader = yaml.SafeLoader(text)
+    try:
+        # The constructor already reads the stream: control characters raise here.
+        loader = yaml.SafeLoader(text)
+    except yaml.YAMLError as error:
+        raise InputError(f"not valid YAML: {error}") from None
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as error:
@@ -194,6 +198,8 @@ def _toml(text: str) -> Any:
         ) from None
     except RecursionError:
         raise InputError("TOML is nested too deeply to read") from None
+    except ValueError as error:  # e.g. an integer over Python's 4300-digit conversion limit
+        raise InputError(f"not valid TOML: {error}") from None
 
 
 def _json(text: str) -> Any:

@@ -34,7 +34,10 @@ from modelcheck.vocab import (
 )
 
 MODEL_CLASSES = {"Functional", "Model", "Sequential"}
-MAX_LAYERS = 200_000
+# The largest keras.applications model has 1 039 layers; some rules walk the graph per layer.
+MAX_LAYERS = 20_000
+# Models nested in models, and list nesting followed inside one value; a real config has a handful.
+MAX_NESTING = 64
 _CLASS_ALIASES = {"Convolution2D": "Conv2D", "MaxPool2D": "MaxPooling2D", "AvgPool2D": "AveragePooling2D"}
 
 
@@ -45,24 +48,34 @@ def setup_from_configs(
     *,
     keras_version: str | None = None,
     pickled_members: tuple[str, ...] = (),
+    extra_code: tuple[CodeObject, ...] = (),
 ) -> TrainingSetup:
-    """Build the TrainingSetup of a saved model from its model and training configs."""
+    """Build the TrainingSetup of a saved model from its model and training configs.
+
+    Any JSON-shaped input is accepted: what has an unexpected shape becomes
+    unknown. InputError only for a config without a layers list, or beyond the
+    bounds (MAX_LAYERS layers, models nested MAX_NESTING deep).
+    ``extra_code`` carries code the file reader found outside the configs
+    (pickled archive members or HDF5 attributes).
+    """
     from modelcheck.readers.backbone_match import attach_backbones
 
+    if not isinstance(model_config, dict):
+        raise InputError("the model config is not a JSON object")
+    if not isinstance(training_config, dict):
+        training_config = None
     counter = [0]
-    try:
-        graph = _graph(path, model_config, (), counter, parent_trainable=True)
-    except (KeyError, TypeError, AttributeError, ValueError) as error:
-        raise InputError(f"model config has an unexpected shape ({type(error).__name__}: {error})") from None
+    graph = _graph(path, model_config, (), counter, parent_trainable=True, depth=0)
     if graph is None:
         raise InputError("model config has no layers list")
-    graph = attach_backbones(graph, keras_version=keras_version)
-    graph = _with_version(graph, keras_version)
-    codes = list(_code_objects(path, model_config))
+    version = _text(keras_version)
+    graph = _with_version(attach_backbones(graph, keras_version=version), version)
+    codes = list(_code_objects(path, model_config, training_config))
     codes += [
         CodeObject("pickle", f"archive member {name} holds a pickled Python object", Location(path))
         for name in pickled_members
     ]
+    codes += extra_code
     compiles = (_compile(path, training_config),) if training_config else ()
     return TrainingSetup(path=path, kind="model", model=graph, compiles=compiles, code_objects=tuple(codes))
 
@@ -73,8 +86,23 @@ def _with_version(graph: ModelGraph, version: str | None) -> ModelGraph:
     return replace(graph, keras_version=version)
 
 
+def _text(value: Any) -> str | None:
+    """A string from the config (safe to print), or None for anything else (numbers, lists, null)."""
+    return _clean(value) if isinstance(value, str) else None
+
+
+def _clean(value: str) -> str:
+    """A name as it may appear in a one-line message: control characters escaped, at most 200 characters.
+
+    Names reach console output and CI annotations; an escape sequence or a newline
+    in a layer name must not reach a terminal or split a finding. Every name is
+    cleaned the same way, so inbound references still match.
+    """
+    return value if len(value) <= 200 and value.isprintable() else printable(value, 200)
+
+
 def _graph(
-    path: str, config: dict[str, Any], prefix: tuple[str, ...], counter: list[int], parent_trainable: bool
+    path: str, config: dict[str, Any], prefix: tuple[str, ...], counter: list[int], parent_trainable: bool, depth: int
 ) -> ModelGraph | None:
     inner = config.get("config")
     if not isinstance(inner, dict):
@@ -82,8 +110,10 @@ def _graph(
     entries = inner.get("layers")
     if not isinstance(entries, list):
         return None
-    class_name = str(config.get("class_name", "Model"))
-    name = str(inner.get("name") or config.get("name") or class_name.lower())
+    if depth > MAX_NESTING:
+        raise InputError(f"model config nests models more than {MAX_NESTING} deep")
+    class_name = _text(config.get("class_name")) or "Model"
+    name = _text(inner.get("name")) or _text(config.get("name")) or class_name.lower()
     own_trainable = inner.get("trainable", True) is not False
     trainable_here = parent_trainable and own_trainable
     sequential = class_name == "Sequential"
@@ -98,9 +128,10 @@ def _graph(
     layers: list[Layer] = []
     previous: str | None = None
     for index, entry in enumerate(parsed):
-        layer_class = _CLASS_ALIASES.get(str(entry.get("class_name")), str(entry.get("class_name")))
+        raw_class = _text(entry.get("class_name")) or "Unknown"
+        layer_class = _CLASS_ALIASES.get(raw_class, raw_class)
         layer_config = entry.get("config") if isinstance(entry.get("config"), dict) else {}
-        layer_name = str(entry.get("name") or layer_config.get("name") or f"{layer_class.lower()}_{index}")
+        layer_name = _text(entry.get("name")) or _text(layer_config.get("name")) or f"{layer_class.lower()}_{index}"
         shape = _input_shape(layer_config)
         if layer_class == "InputLayer":
             if shape is not None:
@@ -115,10 +146,10 @@ def _graph(
         if sequential and not inbound and previous is not None:
             inbound = (previous,)
         layer_path = prefix + (layer_name,)
+        trainable = trainable_here and layer_config.get("trainable", True) is not False
         submodel = None
         if isinstance(layer_config.get("layers"), list):
-            submodel = _graph(path, entry, layer_path, counter, trainable_here and layer_config.get("trainable", True) is not False)
-        trainable = trainable_here and layer_config.get("trainable", True) is not False
+            submodel = _graph(path, entry, layer_path, counter, trainable, depth + 1)
         layers.append(
             Layer(
                 name=layer_name,
@@ -161,13 +192,13 @@ def _output_names(inner: dict[str, Any], layers: list[Layer], sequential: bool) 
     spec = inner.get("output_layers")
     names: list[str] = []
     if isinstance(spec, list) and spec and isinstance(spec[0], str):
-        names.append(spec[0])
+        names.append(_clean(spec[0]))
     elif isinstance(spec, list):
-        names.extend(item[0] for item in spec if isinstance(item, list) and item and isinstance(item[0], str))
+        names.extend(_clean(item[0]) for item in spec if isinstance(item, list) and item and isinstance(item[0], str))
     elif isinstance(spec, dict):  # Keras 3 dict outputs
         for value in spec.values():
             if isinstance(value, list) and value and isinstance(value[0], str):
-                names.append(value[0])
+                names.append(_clean(value[0]))
     return tuple(names)
 
 
@@ -186,7 +217,8 @@ def _activation(class_name: str, config: dict[str, Any]) -> str | None:
     if class_name in ACTIVATION_LAYERS:
         return ACTIVATION_LAYERS[class_name]
     if "activation" in config:
-        return canonical_activation(config.get("activation"))
+        activation = canonical_activation(config.get("activation"))
+        return _clean(activation) if activation is not None else None
     return None
 
 
@@ -198,13 +230,13 @@ def _units(config: dict[str, Any]) -> int | None:
     return None
 
 
-def _keras_tensors(value: Any) -> Iterator[dict[str, Any]]:
+def _keras_tensors(value: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
     if isinstance(value, dict):
         if value.get("class_name") == "__keras_tensor__" and isinstance(value.get("config"), dict):
             yield value["config"]
-    elif isinstance(value, list):
+    elif isinstance(value, list) and depth < MAX_NESTING:
         for item in value:
-            yield from _keras_tensors(item)
+            yield from _keras_tensors(item, depth + 1)
 
 
 def _inbound(nodes: Any) -> tuple[tuple[str, ...], bool | None]:
@@ -218,14 +250,14 @@ def _inbound(nodes: Any) -> tuple[tuple[str, ...], bool | None]:
             for tensor in _keras_tensors(node.get("args")):
                 history = tensor.get("keras_history")
                 if isinstance(history, list) and history and isinstance(history[0], str):
-                    names.append(history[0])
+                    names.append(_clean(history[0]))
             kwargs = node.get("kwargs")
             if isinstance(kwargs, dict) and isinstance(kwargs.get("training"), bool):
                 training = kwargs["training"]
         elif isinstance(node, list):  # Keras 2: [[name, node_index, tensor_index, kwargs], ...]
             for ref in node:
                 if isinstance(ref, list) and ref and isinstance(ref[0], str):
-                    names.append(ref[0])
+                    names.append(_clean(ref[0]))
                     if len(ref) > 3 and isinstance(ref[3], dict) and isinstance(ref[3].get("training"), bool):
                         training = ref[3]["training"]
     return tuple(dict.fromkeys(names)), training
@@ -251,7 +283,7 @@ def _shapes_from_inbound(entries: list[dict[str, Any]]) -> dict[str, Shape]:
                     and isinstance(shape, list)
                     and all(v is None or isinstance(v, int) for v in shape)
                 ):
-                    shapes.setdefault(history[0], tuple(shape[1:]))
+                    shapes.setdefault(_clean(history[0]), tuple(shape[1:]))
     return shapes
 
 
@@ -272,16 +304,16 @@ def _loss(value: Any, location: Location) -> Loss | None:
     if isinstance(value, dict) and "class_name" not in value and len(value) == 1:
         value = next(iter(value.values()))  # {output_name: loss}
     if isinstance(value, str):
-        name, custom = canonical_loss(value)
+        name, custom = canonical_loss(_clean(value))
         return Loss(name=name, custom=custom, location=location)
     if isinstance(value, dict):
         class_name = value.get("class_name")
         config = value.get("config")
         if class_name == "function" and isinstance(config, str):
-            name, custom = canonical_loss(config)
+            name, custom = canonical_loss(_clean(config))
             return Loss(name=name, custom=custom, location=location)
         if isinstance(class_name, str):
-            name, custom = canonical_loss(class_name.split(">")[-1])
+            name, custom = canonical_loss(_clean(class_name.split(">")[-1]))
             from_logits = config.get("from_logits") if isinstance(config, dict) else None
             return Loss(name=name, custom=custom, from_logits=from_logits if isinstance(from_logits, bool) else None, location=location)
     return None
@@ -289,13 +321,18 @@ def _loss(value: Any, location: Location) -> Loss | None:
 
 def _optimizer(value: Any, location: Location) -> Optimizer | None:
     if isinstance(value, str):
-        return Optimizer(class_name=canonical_optimizer(value), location=location)
+        return Optimizer(class_name=canonical_optimizer(_clean(value)), location=location)
     if not isinstance(value, dict):
         return None
-    class_name = canonical_optimizer(value.get("class_name") if isinstance(value.get("class_name"), str) else None)
+    class_name = canonical_optimizer(_text(value.get("class_name")))
     config = value.get("config") if isinstance(value.get("config"), dict) else {}
     rate = config.get("learning_rate", config.get("lr"))
-    learning_rate = float(rate) if isinstance(rate, (int, float)) and not isinstance(rate, bool) else None
+    learning_rate = None
+    if isinstance(rate, (int, float)) and not isinstance(rate, bool):
+        try:
+            learning_rate = float(rate)
+        except OverflowError:  # an integer beyond float range: not a learning rate anyone meant
+            learning_rate = None
     legacy = tuple(key for key in ("lr", "decay") if key in config and config.get(key) not in (None, 0, 0.0))
     return Optimizer(class_name=class_name, learning_rate=learning_rate, legacy_kwargs=legacy, location=location)
 
@@ -305,85 +342,237 @@ def _metrics(value: Any) -> tuple[str, ...] | None:
         return ()
     names: list[str] = []
 
-    def collect(item: Any) -> None:
+    def collect(item: Any, depth: int) -> None:
+        if depth > MAX_NESTING:
+            return
         if isinstance(item, list):
             for sub in item:
-                collect(sub)
+                collect(sub, depth + 1)
         elif isinstance(item, dict) and "class_name" not in item and "config" not in item:
             for sub in item.values():
-                collect(sub)
+                collect(sub, depth + 1)
         else:
             name = canonical_metric(item)
             if name:
-                names.append(name)
+                names.append(_clean(name))
 
-    collect(value)
+    collect(value, 0)
     return tuple(names)
 
 
 # --- code in the file (MC601) ------------------------------------------------
 
-_PRINTABLE = re.compile(rb"[\x20-\x7e]{3,}")
+# Python's marshal format (how Keras stores a lambda's code object): string objects are a
+# type byte, optionally with the FLAG_REF bit 0x80, then a length and the characters.
+_MARSHAL_SHORT_STRINGS = {ord(c) | flag for c in "zZ" for flag in (0, 0x80)}
+_MARSHAL_STRINGS = {ord(c) | flag for c in "aAut" for flag in (0, 0x80)}
+_MARSHAL_BYTES = {ord("s"), ord("s") | 0x80}
+_IDENTIFIER = re.compile(r"[A-Za-z_][\w.]*")
+_NOISE = {"<lambda>", "<string>", "<module>", "<stdin>", "<listcomp>", "<genexpr>"}
+MAX_CODE_BYTES = 1024 * 1024
+# Packages whose classes and functions a saved model may name without running anyone's code.
+_KERAS_PACKAGES = {"keras", "tf_keras", "keras_cv", "keras_nlp", "keras_hub", "tensorflow"}
+_CODE_KEYS = ("function", "output_shape", "mask")
+_WRAPPED_LAYER_KEYS = {"layer", "forward_layer", "backward_layer"}
 
 
-def _bytecode_strings(encoded: str) -> str:
-    """Names visible in base64 marshal data, read as raw bytes (never unmarshalled)."""
+def bytecode_strings(encoded: str) -> list[str]:
+    """The strings inside a base64 marshal blob, found by reading its bytes (never unmarshalled).
+
+    Names a lambda calls (``open``, ``system``) and its string constants (a path,
+    a shell command) are stored as marshal string objects; the scan recognises
+    those by their type byte and length and skips ``bytes`` objects (the bytecode itself).
+    """
     try:
-        raw = base64.b64decode(encoded.encode("ascii"), validate=False)
-    except (binascii.Error, ValueError, UnicodeEncodeError):
-        return ""
-    words = [m.group().decode("ascii") for m in _PRINTABLE.finditer(raw[:65536])]
-    # Keep what a reader can act on: identifiers (open, system) and file paths.
-    words = [w for w in words if re.fullmatch(r"[A-Za-z_][\w.]*|/[\w./-]+", w)]
-    return ", ".join(dict.fromkeys(words[:12]))
+        raw = base64.b64decode(encoded.encode("ascii", "ignore")[: MAX_CODE_BYTES * 4 // 3 + 4], validate=False)
+    except (binascii.Error, ValueError):
+        return []
+    found: list[str] = []
+    index = 0
+    while index < len(raw) and len(found) < 200:
+        kind = raw[index]
+        size, start = -1, index + 1
+        if kind in _MARSHAL_SHORT_STRINGS and index + 1 < len(raw):
+            size, start = raw[index + 1], index + 2
+        elif (kind in _MARSHAL_STRINGS or kind in _MARSHAL_BYTES) and index + 5 <= len(raw):
+            size, start = int.from_bytes(raw[index + 1 : index + 5], "little"), index + 5
+        if 0 < size <= len(raw) - start:
+            chunk = raw[start : start + size]
+            if kind in _MARSHAL_BYTES:
+                index = start + size  # the bytecode or line table: no names in there
+                continue
+            try:
+                text = chunk.decode("utf-8")
+            except UnicodeDecodeError:
+                text = ""
+            if text and text.isprintable():
+                found.append(text)
+                index = start + size
+                continue
+        index += 1
+    return found
 
 
-def _walk_layers(config: Any, prefix: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], dict[str, Any]]]:
-    inner = config.get("config") if isinstance(config, dict) else None
-    if not isinstance(inner, dict) or not isinstance(inner.get("layers"), list):
-        return
-    for entry in inner["layers"]:
-        if not isinstance(entry, dict):
+def _bytecode_summary(encoded: str) -> str:
+    """The names and string constants a serialized lambda carries, for a one-line message."""
+    shown: list[str] = []
+    for text in dict.fromkeys(bytecode_strings(encoded)):
+        if text in _NOISE or len(text) < 2 and not text.isalpha():
             continue
-        layer_config = entry.get("config") if isinstance(entry.get("config"), dict) else {}
-        name = str(entry.get("name") or layer_config.get("name") or entry.get("class_name"))
-        yield prefix + (name,), entry
-        yield from _walk_layers(entry, prefix + (name,))
+        shown.append(text if _IDENTIFIER.fullmatch(text) else repr(printable(text, 60)))
+        if len(shown) == 12:
+            break
+    return ", ".join(shown)
 
 
-def _code_objects(path: str, model_config: dict[str, Any]) -> Iterator[CodeObject]:
-    top_module = model_config.get("module")
-    if isinstance(top_module, str) and not _is_keras_module(top_module):
-        yield CodeObject("custom-module", f"the model class comes from module '{top_module}'", Location(path))
-    for layer_path, entry in _walk_layers(model_config):
-        location = Location(path, layer="/".join(layer_path))
-        config = entry.get("config") if isinstance(entry.get("config"), dict) else {}
-        function = config.get("function")
-        if isinstance(function, dict) and function.get("class_name") == "__lambda__":
-            code = function.get("config", {}).get("code") if isinstance(function.get("config"), dict) else None
-            yield CodeObject("lambda-bytecode", _lambda_detail(code), location)
-        elif isinstance(function, list) and config.get("function_type") == "lambda":
-            code = function[0] if function and isinstance(function[0], str) else None
-            yield CodeObject("lambda-bytecode", _lambda_detail(code), location)
-        elif config.get("function_type") == "function" and isinstance(config.get("module"), str):
-            module = config["module"]
-            if not _is_keras_module(module):
-                yield CodeObject("custom-module", f"Lambda calls function {function!r} from module '{module}'", location)
-        module = entry.get("module")
-        registered = entry.get("registered_name")
-        if isinstance(module, str) and not _is_keras_module(module):
-            yield CodeObject("custom-module", f"layer class {entry.get('class_name')!r} comes from module '{module}'", location)
-        elif isinstance(registered, str) and ">" in registered and not registered.startswith("keras"):
-            yield CodeObject("custom-module", f"layer class is the registered custom object '{registered}'", location)
+def printable(text: str, limit: int = 80) -> str:
+    """A name from an untrusted file, safe to print: control characters escaped, bounded length."""
+    shown = "".join(char if char.isprintable() else repr(char)[1:-1] for char in text[: limit + 1])
+    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
 
 
-def _lambda_detail(code: Any) -> str:
+def _lambda_detail(code: Any, role: str = "Lambda layer") -> str:
     if not isinstance(code, str):
-        return "Lambda layer with serialized Python code"
-    names = _bytecode_strings(code)
-    text = f"Lambda layer with {len(code)} characters of serialized Python bytecode"
+        return f"{role} with serialized Python code"
+    names = _bytecode_summary(code)
+    text = f"{role} with {len(code)} characters of serialized Python bytecode"
     return f"{text} (names inside: {names})" if names else text
 
 
 def _is_keras_module(module: str) -> bool:
-    return module == "keras" or module.startswith(("keras.", "keras_", "tf_keras", "tensorflow.", "builtins"))
+    """True for modules of Keras (any version), the Keras-team packages and TensorFlow."""
+    return module.split(".", 1)[0] in _KERAS_PACKAGES
+
+
+def _key_text(keys: tuple[str | int, ...]) -> str:
+    text = ""
+    for part in keys:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _code_objects(
+    path: str, model_config: dict[str, Any], training_config: dict[str, Any] | None = None
+) -> Iterator[CodeObject]:
+    """Every piece of executable content in the configs, in document order.
+
+    Walks the whole JSON (not only ``layers``): Lambdas inside wrappers
+    (``TimeDistributed``/``Bidirectional`` keep theirs under ``layer``), in
+    nested models, in a loss of the compile config; and every serialized object
+    (``{"module": ..., "class_name": ...}``) whose module lies outside Keras.
+    """
+    seen: set[tuple[str, str, str | None, str | None]] = set()
+    roots: list[tuple[Any, tuple[str | int, ...]]] = [(model_config, ())]
+    if isinstance(training_config, dict):
+        roots.append((training_config, ("compile_config",)))
+    for root, keys in roots:
+        for code in _scan(path, root, keys):
+            identity = (code.kind, code.detail, code.location.layer if code.location else None, code.location.key if code.location else None)
+            if identity not in seen:
+                seen.add(identity)
+                yield code
+
+
+def _scan(path: str, root: Any, root_keys: tuple[str | int, ...]) -> Iterator[CodeObject]:
+    # (value, layer path, key path from the root, key path inside the current layer entry)
+    stack: list[tuple[Any, tuple[str, ...], tuple[str | int, ...], tuple[str | int, ...]]] = [(root, (), root_keys, ())]
+    while stack:
+        value, layers, keys, local = stack.pop()
+        if isinstance(value, list):
+            stack.extend((item, layers, keys + (index,), local + (index,)) for index, item in reversed(list(enumerate(value))))
+            continue
+        if not isinstance(value, dict):
+            continue
+        if keys and _is_layer_entry(value, keys):
+            layers, local = layers + (_entry_name(value),), ()
+        location = _code_location(path, layers, keys)
+        yield from _code_in_object(value, layers, keys, local, location)
+        if value.get("class_name") == "__lambda__":
+            continue  # its config is the code itself, already reported
+        stack.extend((item, layers, keys + (key,), local + (key,)) for key, item in reversed(list(value.items())) if isinstance(item, (dict, list)))
+
+
+def _is_layer_entry(value: dict[str, Any], keys: tuple[str | int, ...]) -> bool:
+    if not isinstance(value.get("class_name"), str) or not isinstance(value.get("config"), dict):
+        return False
+    parent = keys[-1]
+    return parent in _WRAPPED_LAYER_KEYS or (isinstance(parent, int) and len(keys) > 1 and keys[-2] == "layers")
+
+
+def _entry_name(entry: dict[str, Any]) -> str:
+    config = entry["config"]
+    return _text(config.get("name")) or _text(entry.get("name")) or entry["class_name"]
+
+
+def _code_location(path: str, layers: tuple[str, ...], keys: tuple[str | int, ...]) -> Location:
+    if not layers and keys and keys[0] == "compile_config":
+        rest = tuple("optimizer" if key == "optimizer_config" else key for key in keys[1:])
+        return Location(path, key=_key_text(("compile",) + rest))
+    return Location(path, layer="/".join(layers) or None)
+
+
+def _code_in_object(
+    value: dict[str, Any], layers: tuple[str, ...], keys: tuple[str | int, ...], local: tuple[str | int, ...], location: Location
+) -> Iterator[CodeObject]:
+    subject = _subject(layers, keys, local)
+    class_name = value.get("class_name")
+    if class_name == "__lambda__":  # Keras 3
+        config = value.get("config")
+        code = config.get("code") if isinstance(config, dict) else None
+        yield CodeObject("lambda-bytecode", _lambda_detail(code, _lambda_role(layers, subject)), location)
+        return
+    # Keras 2: a Lambda's config holds `function` (and `output_shape`) with a `*_type` saying how.
+    for key in _CODE_KEYS:
+        kind = value.get(f"{key}_type")
+        if kind == "lambda" and key in value:
+            code = value[key]
+            code = code[0] if isinstance(code, list) and code and isinstance(code[0], str) else code
+            yield CodeObject("lambda-bytecode", _lambda_detail(code, _lambda_role(layers, key)), location)
+        elif kind == "function":
+            module = value.get("module" if key == "function" else f"{key}_module")
+            # Keras 2 looks the name up in that module's namespace: builtins.exec, os.system
+            if isinstance(module, str) and (not _is_keras_module(module) or module == "builtins"):
+                function = value.get(key)
+                name = printable(function, 60) if isinstance(function, str) else "?"
+                role = "the Lambda layer calls" if key == "function" else f"the Lambda's {key} is"
+                yield CodeObject("custom-module", f"{role} '{name}' from module '{printable(module, 80)}'", location)
+    if not isinstance(class_name, str):
+        return
+    module = value.get("module")
+    registered = value.get("registered_name")
+    shown = printable(class_name, 60)
+    if isinstance(module, str) and not _is_keras_module(module) and module != "builtins":
+        origin = f"from module '{printable(module, 80)}'"
+        if class_name == "function":
+            function = value.get("config")
+            name = printable(function, 60) if isinstance(function, str) else "?"
+            lead = "the Lambda layer calls" if layers and subject == "function" else f"{subject} is"
+            yield CodeObject("custom-module", f"{lead} function '{name}' {origin}", location)
+        elif subject in ("the model", "the layer"):
+            yield CodeObject("custom-module", f"{subject[4:]} class '{shown}' comes {origin}", location)
+        else:
+            yield CodeObject("custom-module", f"{subject} is a '{shown}' object {origin}", location)
+    elif isinstance(registered, str) and ">" in registered and registered.split(">", 1)[0] not in _KERAS_PACKAGES:
+        noun = f"{subject[4:]} class" if subject in ("the model", "the layer") else subject
+        yield CodeObject("custom-module", f"{noun} is the registered custom object '{printable(registered, 80)}'", location)
+
+
+def _subject(layers: tuple[str, ...], keys: tuple[str | int, ...], local: tuple[str | int, ...]) -> str:
+    """How a message names the object at ``keys``: 'the model', 'the layer', 'the loss', 'kernel_initializer'."""
+    if not keys:
+        return "the model"
+    if not layers and keys[0] == "compile_config":
+        names = [key for key in keys[1:] if isinstance(key, str)]
+        return "the " + ({"optimizer_config": "optimizer"}.get(names[0], names[0]) if names else "compile config")
+    if layers and not local:
+        return "the layer"
+    inside = tuple(key for key in (local if layers else keys) if key != "config")
+    return printable(_key_text(inside), 60) or "an object"
+
+
+def _lambda_role(layers: tuple[str, ...], subject: str) -> str:
+    if layers and subject == "function":
+        return "Lambda layer"
+    if layers and subject in _CODE_KEYS:
+        return f"Lambda {subject} function"
+    return f"a Python lambda ({subject})"

@@ -92,6 +92,10 @@ def _module_loader(world: World, main_path: str, project_files: dict[str, str] |
                 break
         if text is None:
             return None
+        from modelcheck.inputs import MAX_SCRIPT_TOKENS, script_tokens
+
+        if len(text) > MAX_SCRIPT_TOKENS and script_tokens(text.encode("utf-8", "replace")) > MAX_SCRIPT_TOKENS:
+            return None  # parsing it would take gigabytes: the import stays unknown
         try:
             tree = parse_source(text, relative)
         except InputError:

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from typing import IO, Mapping
 
 from modelcheck.findings import Finding, Severity
 from modelcheck.ir import ModelGraph, TrainingSetup
 from modelcheck.report import summary
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _printable(text: str) -> str:
+    """Control characters from an input (an escape sequence in a string literal) shown, not obeyed."""
+    return _CONTROL.sub(lambda match: repr(match.group())[1:-1], text)
+
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
@@ -31,17 +40,17 @@ def render(
         where = finding.location
         style = _STYLE[finding.severity]
         console.print(
-            f"[bold]{escape(where.describe())}[/bold]: [{style}]{finding.code}[/{style}] "
-            f"[{style}]{finding.severity}[/{style}] {escape(finding.message)}"
+            f"[bold]{escape(_printable(where.describe()))}[/bold]: [{style}]{finding.code}[/{style}] "
+            f"[{style}]{finding.severity}[/{style}] {escape(_printable(finding.message))}"
         )
         lines = sources.get(where.path, ())
         if where.line and 1 <= where.line <= len(lines):
             text = lines[where.line - 1].rstrip("\n")
-            console.print(f"  [dim]{where.line:>4} |[/dim] {escape(text)}")
+            console.print(f"  [dim]{where.line:>4} |[/dim] {escape(_printable(text))}")
             if where.column:
                 console.print(f"  [dim]     |[/dim] {' ' * (where.column - 1)}[{style}]^[/{style}]")
         if finding.hint:
-            console.print(f"  [dim]= hint:[/dim] {escape(finding.hint)}")
+            console.print(f"  [dim]= hint:[/dim] {escape(_printable(finding.hint))}")
     if show_layers:
         for setup in setups or []:
             if setup.model is not None:

@@ -1,0 +1,63 @@
+"""Coverage-guided fuzzing of modelcheck's readers with atheris (libFuzzer for Python).
+
+    pip install atheris            # not a modelcheck dependency
+    python fuzz/fuzz_readers.py fuzz/corpus -max_total_time=3600
+
+Each input is written to a file whose suffix the first byte picks (.keras, .h5,
+.json, .yaml, .toml, .py) and read through ``modelcheck.inputs.load``, the path
+the command line takes. A crash is any exception out of ``load``, an "internal
+error" finding, a finding other than MC001/MC002, or the canary file appearing
+(something ran). Seed the corpus directory with real model files and configs
+(e.g. the files tests/hostile_corpus.py writes) for faster progress.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+
+try:
+    import atheris
+except ImportError:  # keep this file importable (and lintable) without atheris
+    atheris = None
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+SUFFIXES = (".keras", ".h5", ".json", ".yaml", ".toml", ".py")
+WORKDIR = tempfile.mkdtemp(prefix="modelcheck-atheris-")
+CANARY = os.path.join(WORKDIR, "RAN")
+
+
+def test_one_input(data: bytes) -> None:
+    """One libFuzzer input: suffix choice in the first byte, file content after it."""
+    from modelcheck.inputs import load
+
+    if not data:
+        return
+    path = os.path.join(WORKDIR, "input" + SUFFIXES[data[0] % len(SUFFIXES)])
+    with open(path, "wb") as handle:
+        handle.write(data[1:])
+    loaded = load([path], time_limit=5)
+    for finding in loaded.findings:
+        if finding.code not in ("MC001", "MC002") or "internal error" in finding.message:
+            raise AssertionError(f"{finding.code}: {finding.message}")
+    if os.path.exists(CANARY):
+        raise AssertionError("an input was executed")
+
+
+def main() -> None:
+    if atheris is None:
+        sys.exit("atheris is not installed: pip install atheris (it is not a modelcheck dependency)")
+    with atheris.instrument_imports():
+        import modelcheck.inputs  # noqa: F401 - instrument the readers it loads
+        import modelcheck.readers.keras_file  # noqa: F401
+        import modelcheck.readers.model_config  # noqa: F401
+        import modelcheck.readers.script  # noqa: F401
+        import modelcheck.readers.training_config  # noqa: F401
+    atheris.Setup(sys.argv, test_one_input)
+    atheris.Fuzz()
+
+
+if __name__ == "__main__":
+    main()
