@@ -445,9 +445,10 @@ def _is_keras_module(module: str) -> bool:
 
 
 def _key_text(keys: tuple[str | int, ...]) -> str:
+    """``('compile', 'metrics', 0)`` -> ``'compile.metrics[0]'`` (each key shortened: they come from the file)."""
     text = ""
     for part in keys:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        text += f"[{part}]" if isinstance(part, int) else (f".{str(part)[:40]}" if text else str(part)[:40])
     return text
 
 
@@ -485,8 +486,7 @@ def _scan(path: str, root: Any, root_keys: tuple[str | int, ...]) -> Iterator[Co
             continue
         if keys and _is_layer_entry(value, keys):
             layers, local = layers + (_entry_name(value),), ()
-        location = _code_location(path, layers, keys)
-        yield from _code_in_object(value, layers, keys, local, location)
+        yield from _code_in_object(path, value, layers, keys, local)
         if value.get("class_name") == "__lambda__":
             continue  # its config is the code itself, already reported
         stack.extend((item, layers, keys + (key,), local + (key,)) for key, item in reversed(list(value.items())) if isinstance(item, (dict, list)))
@@ -500,26 +500,30 @@ def _is_layer_entry(value: dict[str, Any], keys: tuple[str | int, ...]) -> bool:
 
 
 def _entry_name(entry: dict[str, Any]) -> str:
-    config = entry["config"]
-    return _text(config.get("name")) or _text(entry.get("name")) or entry["class_name"]
+    """The layer's name as the model graph has it (see ``_graph``)."""
+    return _text(entry.get("name")) or _text(entry["config"].get("name")) or _clean(entry["class_name"])
 
 
 def _code_location(path: str, layers: tuple[str, ...], keys: tuple[str | int, ...]) -> Location:
     if not layers and keys and keys[0] == "compile_config":
         rest = tuple("optimizer" if key == "optimizer_config" else key for key in keys[1:])
-        return Location(path, key=_key_text(("compile",) + rest))
+        return Location(path, key=printable(_key_text(("compile",) + rest), 120))
     return Location(path, layer="/".join(layers) or None)
 
 
 def _code_in_object(
-    value: dict[str, Any], layers: tuple[str, ...], keys: tuple[str | int, ...], local: tuple[str | int, ...], location: Location
+    path: str, value: dict[str, Any], layers: tuple[str, ...], keys: tuple[str | int, ...], local: tuple[str | int, ...]
 ) -> Iterator[CodeObject]:
-    subject = _subject(layers, keys, local)
+    """Code held by one JSON object; where it is and how to name it are worked out only for a find."""
+
+    def found(kind: str, detail: str) -> CodeObject:
+        return CodeObject(kind, detail, _code_location(path, layers, keys))
+
     class_name = value.get("class_name")
     if class_name == "__lambda__":  # Keras 3
         config = value.get("config")
         code = config.get("code") if isinstance(config, dict) else None
-        yield CodeObject("lambda-bytecode", _lambda_detail(code, _lambda_role(layers, subject)), location)
+        yield found("lambda-bytecode", _lambda_detail(code, _lambda_role(layers, _subject(layers, keys, local))))
         return
     # Keras 2: a Lambda's config holds `function` (and `output_shape`) with a `*_type` saying how.
     for key in _CODE_KEYS:
@@ -527,7 +531,7 @@ def _code_in_object(
         if kind == "lambda" and key in value:
             code = value[key]
             code = code[0] if isinstance(code, list) and code and isinstance(code[0], str) else code
-            yield CodeObject("lambda-bytecode", _lambda_detail(code, _lambda_role(layers, key)), location)
+            yield found("lambda-bytecode", _lambda_detail(code, _lambda_role(layers, key)))
         elif kind == "function":
             module = value.get("module" if key == "function" else f"{key}_module")
             # Keras 2 looks the name up in that module's namespace: builtins.exec, os.system
@@ -535,26 +539,27 @@ def _code_in_object(
                 function = value.get(key)
                 name = printable(function, 60) if isinstance(function, str) else "?"
                 role = "the Lambda layer calls" if key == "function" else f"the Lambda's {key} is"
-                yield CodeObject("custom-module", f"{role} '{name}' from module '{printable(module, 80)}'", location)
+                yield found("custom-module", f"{role} '{name}' from module '{printable(module, 80)}'")
     if not isinstance(class_name, str):
         return
     module = value.get("module")
     registered = value.get("registered_name")
-    shown = printable(class_name, 60)
     if isinstance(module, str) and not _is_keras_module(module) and module != "builtins":
+        subject = _subject(layers, keys, local)
         origin = f"from module '{printable(module, 80)}'"
         if class_name == "function":
             function = value.get("config")
             name = printable(function, 60) if isinstance(function, str) else "?"
             lead = "the Lambda layer calls" if layers and subject == "function" else f"{subject} is"
-            yield CodeObject("custom-module", f"{lead} function '{name}' {origin}", location)
+            yield found("custom-module", f"{lead} function '{name}' {origin}")
         elif subject in ("the model", "the layer"):
-            yield CodeObject("custom-module", f"{subject[4:]} class '{shown}' comes {origin}", location)
+            yield found("custom-module", f"{subject[4:]} class '{printable(class_name, 60)}' comes {origin}")
         else:
-            yield CodeObject("custom-module", f"{subject} is a '{shown}' object {origin}", location)
+            yield found("custom-module", f"{subject} is a '{printable(class_name, 60)}' object {origin}")
     elif isinstance(registered, str) and ">" in registered and registered.split(">", 1)[0] not in _KERAS_PACKAGES:
+        subject = _subject(layers, keys, local)
         noun = f"{subject[4:]} class" if subject in ("the model", "the layer") else subject
-        yield CodeObject("custom-module", f"{noun} is the registered custom object '{printable(registered, 80)}'", location)
+        yield found("custom-module", f"{noun} is the registered custom object '{printable(registered, 80)}'")
 
 
 def _subject(layers: tuple[str, ...], keys: tuple[str | int, ...], local: tuple[str | int, ...]) -> str:
