@@ -52,7 +52,15 @@ def report(
     else:
         doc = all_docs()[code]
         name, default = doc.name, doc.severity
-    return Finding(code, name, severity or default, message, location, hint)
+    return Finding(code, name, severity or default, _printable(message), location, _printable(hint) if hint else hint)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _printable(text: str) -> str:
+    """Messages quote names from untrusted inputs: control characters are shown escaped, never emitted."""
+    return _CONTROL.sub(lambda match: repr(match.group())[1:-1], text) if _CONTROL.search(text) else text
 
 
 def _load_checks() -> None:

@@ -289,7 +289,10 @@ def _gave_up(loaded: Loaded, name: str, limit: float) -> None:
 
 
 def _one_line(text: str) -> str:
+    """A reader's message as one printable line: it may quote a key or name from the file (``\x08`` stays visible)."""
     text = " ".join(text.split())
+    if not text.isprintable():
+        text = "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
     return text if len(text) <= MAX_MESSAGE_CHARS else text[: MAX_MESSAGE_CHARS - 3] + "..."
 
 
@@ -306,7 +309,8 @@ def _read_one(loaded: Loaded, name: str, explicit: bool, read: Callable[[], Trai
         if explicit:
             loaded.findings.append(report("MC002", _one_line(str(why)) or "no Keras model or training setup found", Location(name)))
     except InputError as error:
-        location = Location(name, line=error.line, column=error.column, key=error.key)
+        key = _one_line(error.key) if isinstance(error.key, str) else None
+        location = Location(name, line=error.line, column=error.column, key=key)
         loaded.findings.append(report("MC001", _one_line(str(error)) or "cannot read this file", location))
     except OSError as error:
         loaded.findings.append(report("MC001", _one_line(_os_problem(error)), Location(name)))

@@ -455,6 +455,7 @@ class _Builder:
             "train_not_utf8.yaml": "model:\n  backbone: VGG16\n  note: caf\xe9\n",
             "train_wrong_types.yaml": "model: 5\ncompile: [1, 2]\ndata: {train: 7}\nfit: {epochs: [1]}\ncallbacks: {x: 1}\nexpect: 3\n",
             "train_tabs.yaml": "model:\n\tbackbone: VGG16\n",
+            "train_control_key.yaml": 'model:\n  backbone: VGG16\n  "\\x08\\x1b[2J": 1\n',
             "train_deep.toml": "[model]\nhead = " + "[" * 5000 + "]" * 5000 + "\n",
             "train_bad.toml": "[model\nbackbone = ",
             "train_wrong_types.toml": "model = 5\ncompile = [1, 2]\n[fit]\nepochs = 1979-05-27T07:32:00Z\n",

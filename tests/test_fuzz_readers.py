@@ -345,7 +345,7 @@ PY_TOKENS = [
 ]
 
 
-@pytest.mark.filterwarnings("ignore::SyntaxWarning")  # ast.parse warns about odd literals; the reader goes on
+@pytest.mark.filterwarnings("ignore::SyntaxWarning", "ignore::DeprecationWarning")  # ast.parse warns about odd literals
 @fuzz(200)
 @given(st.lists(st.sampled_from(PY_TOKENS) | st.text(max_size=4), max_size=60))
 def test_python_ish_text_reads_or_says_why_quickly(scratch, tokens):
@@ -364,7 +364,7 @@ def test_python_ish_text_reads_or_says_why_quickly(scratch, tokens):
 SEED_SCRIPTS = sorted((ROOT / "tests" / "fixtures" / "scripts").glob("*.py"))
 
 
-@pytest.mark.filterwarnings("ignore::SyntaxWarning")
+@pytest.mark.filterwarnings("ignore::SyntaxWarning", "ignore::DeprecationWarning")
 @fuzz(120)
 @given(st.sampled_from(SEED_SCRIPTS), st.data())
 def test_mutated_seed_scripts(scratch, seed, data):

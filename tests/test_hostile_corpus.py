@@ -351,3 +351,12 @@ def test_a_sibling_module_cannot_make_the_script_reader_use_a_gigabyte(tmp_path)
     result = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "train.py")], capture_output=True, text=True,
                             env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
     assert int(result.stdout.strip().splitlines()[-1]) < 400, "peak memory in MB"
+
+
+def test_a_control_character_in_a_config_key_is_shown_escaped(tmp_path):
+    from modelcheck import inputs
+
+    config = tmp_path / "train.yaml"
+    config.write_text('model:\n  backbone: VGG16\n  "\\x1b": 1\n')
+    [finding] = inputs.load([str(config)]).findings
+    assert finding.code == "MC001" and finding.message.isprintable() and "\\x1b" in finding.message
