@@ -228,7 +228,7 @@ def _shape(shape: Any) -> Shape | None:
 
 def _graph_from_layers(container: Any, path: str, prefix: tuple[str, ...], parent_trainable: bool) -> ModelGraph:
     """A graph from live layers only (subclassed models): the layers and their flags; connectivity and outputs unknown."""
-    from modelcheck.readers.model_config import _activation, _units  # the parser's own field readers
+    from modelcheck.readers.model_config import layer_activation, layer_units
 
     layers: list[Layer] = []
     for index, obj in enumerate(_live_layers(container)):
@@ -248,8 +248,8 @@ def _graph_from_layers(container: Any, path: str, prefix: tuple[str, ...], paren
                 name=name,
                 class_name=class_name,
                 config=config,
-                activation=_activation(class_name, config),
-                units=_units(config),
+                activation=layer_activation(class_name, config),
+                units=layer_units(config),
                 trainable=trainable,
                 submodel=submodel,
                 location=Location(path, layer="/".join(prefix + (name,))),

@@ -155,8 +155,8 @@ def _graph(
                 name=layer_name,
                 class_name=layer_class,
                 config=layer_config,
-                activation=_activation(layer_class, layer_config),
-                units=_units(layer_config),
+                activation=layer_activation(layer_class, layer_config),
+                units=layer_units(layer_config),
                 trainable=trainable,
                 inbound=inbound,
                 call_training=call_training,
@@ -213,7 +213,7 @@ def _input_shape(config: dict[str, Any]) -> Shape | None:
     return None
 
 
-def _activation(class_name: str, config: dict[str, Any]) -> str | None:
+def layer_activation(class_name: str, config: dict[str, Any]) -> str | None:
     if class_name in ACTIVATION_LAYERS:
         return ACTIVATION_LAYERS[class_name]
     if "activation" in config:
@@ -222,7 +222,7 @@ def _activation(class_name: str, config: dict[str, Any]) -> str | None:
     return None
 
 
-def _units(config: dict[str, Any]) -> int | None:
+def layer_units(config: dict[str, Any]) -> int | None:
     for key in ("units", "filters"):
         value = config.get(key)
         if isinstance(value, int) and not isinstance(value, bool):
