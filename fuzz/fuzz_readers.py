@@ -51,10 +51,10 @@ def main() -> None:
         sys.exit("atheris is not installed: pip install atheris (it is not a modelcheck dependency)")
     with atheris.instrument_imports():
         import modelcheck.inputs  # noqa: F401 - instrument the readers it loads
-        import modelcheck.readers.keras_file  # noqa: F401
-        import modelcheck.readers.model_config  # noqa: F401
-        import modelcheck.readers.script  # noqa: F401
-        import modelcheck.readers.training_config  # noqa: F401
+        import modelcheck.readers.model.keras_file  # noqa: F401
+        import modelcheck.readers.model.model_config  # noqa: F401
+        import modelcheck.readers.script.reader  # noqa: F401
+        import modelcheck.readers.config.training_config  # noqa: F401
     atheris.Setup(sys.argv, test_one_input)
     atheris.Fuzz()
 

@@ -171,7 +171,7 @@ def check(obj: Any, *, data: Any = None, config: Any = None) -> Report:
     if paths is not None:
         settings = _settings(config, paths)
         return _check_paths(paths, data, settings)
-    from modelcheck.readers.live import looks_like_model
+    from modelcheck.readers.model.live import looks_like_model
 
     if looks_like_model(obj):
         return check_live(obj, data=data, config=config)
@@ -183,11 +183,11 @@ def check(obj: Any, *, data: Any = None, config: Any = None) -> Report:
 def check_live(model: Any, *, data: Any = None, config: Any = None, **run: Any) -> Report:
     """Check a live model; ``run`` holds what the Keras callback knows of the training run
     (``train_data``, ``validation_data``, ``callbacks``, ``fit_params``, ``training``; see
-    :func:`modelcheck.readers.live.read_live_model`). A model that cannot be read is an MC001 finding."""
+    :func:`modelcheck.readers.model.live.read_live_model`). A model that cannot be read is an MC001 finding."""
     from modelcheck.engine import report
     from modelcheck.errors import InputError
     from modelcheck.ir import Location
-    from modelcheck.readers.live import live_path, read_live_model
+    from modelcheck.readers.model.live import live_path, read_live_model
 
     settings = _settings(config, [])
     try:
@@ -248,7 +248,7 @@ def _with_data(setup: TrainingSetup, data: Any) -> TrainingSetup:
     """The setup with ``data`` as its training pipeline (unknown facts of an existing one filled in)."""
     if data is None:
         return setup
-    from modelcheck.readers.live import pipeline_from_data
+    from modelcheck.readers.model.live import pipeline_from_data
 
     pipeline, labels = pipeline_from_data(data, "train", setup.path, name="data")
     if pipeline is None:

@@ -92,13 +92,13 @@ def _check(argv: list[str]) -> int:
     from modelcheck.baseline import BaselineError
     from modelcheck.project_config import ConfigError, load_settings
     from modelcheck.runner import check_paths
-    from modelcheck.settings import Settings
+    from modelcheck.settings import Settings, flag_overrides
 
     try:
         settings = Settings() if args.no_config else load_settings(args.config, paths)
     except ConfigError as error:
         return _usage_error(str(error))
-    settings = _with_flags(settings, args)
+    settings = settings.with_overrides(**flag_overrides(args))
     result = check_paths(paths, settings)
     if args.skip_unrecognized or args.files_from:
         result.findings = [f for f in result.findings if f.code != "MC002"]
@@ -151,28 +151,6 @@ def _apply_baseline(args: argparse.Namespace, result: Result, extra: dict[str, A
     extra["baseline"] = {"file": args.baseline, "hidden": hidden}
     if hidden and args.format == "console":
         print(f"modelcheck: {hidden} finding{'s' if hidden != 1 else ''} recorded in {args.baseline} not shown", file=sys.stderr)
-
-
-def _with_flags(settings: Settings, args: argparse.Namespace) -> Settings:
-    """Command-line flags override the project settings."""
-    from dataclasses import replace
-
-    overrides: dict[str, Any] = {}
-    if args.select is not None:
-        overrides["select"] = args.select
-    if args.extend_select:
-        overrides["select"] = tuple(overrides.get("select", settings.select)) + args.extend_select
-    if args.ignore is not None:
-        overrides["ignore"] = args.ignore
-    if args.extend_ignore:
-        overrides["ignore"] = tuple(overrides.get("ignore", settings.ignore)) + args.extend_ignore
-    if args.fail_on is not None:
-        overrides["fail_on"] = Severity.parse(args.fail_on)
-    if args.exclude:
-        overrides["exclude"] = tuple(args.exclude)
-    if args.pretrained:
-        overrides["assume_pretrained"] = True
-    return replace(settings, **overrides)
 
 
 def _listed_files(source: str) -> list[str]:

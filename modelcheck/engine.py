@@ -64,8 +64,9 @@ def _printable(text: str) -> str:
 
 
 def _load_checks() -> None:
-    # Importing the package registers every rule module.
-    import modelcheck.checks  # noqa: F401
+    from modelcheck.checks import load_all
+
+    load_all()
 
 
 def run_rules(setup: TrainingSetup, settings: Settings) -> list[Finding]:

@@ -9,7 +9,6 @@ Every reader call runs under a per-file time limit (``$MODELCHECK_READ_TIMEOUT``
 from __future__ import annotations
 
 import os
-import re
 import signal
 import threading
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from modelcheck.engine import report
 from modelcheck.errors import InputError, NoSetup
 from modelcheck.findings import Finding
 from modelcheck.ir import Location, TrainingSetup
+from modelcheck.limits import MAX_MESSAGE_CHARS, MAX_SCRIPT_TOKENS, MAX_TEXT_BYTES, script_tokens
 from modelcheck.settings import READ_TIMEOUT_ENV, read_timeout
 
 MODEL_SUFFIXES = {".keras", ".h5", ".hdf5"}
@@ -27,25 +27,6 @@ SCRIPT_SUFFIXES = {".py"}
 CONFIG_SUFFIXES = {".yaml", ".yml", ".toml", ".json"}
 KNOWN_SUFFIXES = MODEL_SUFFIXES | SCRIPT_SUFFIXES | CONFIG_SUFFIXES
 SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "env", "node_modules", "__pycache__", ".tox", ".mypy_cache", ".pytest_cache", "site-packages", "build", "dist"}
-MAX_TEXT_BYTES = 10 * 1024 * 1024
-MAX_MESSAGE_CHARS = 300
-# Python's parser needs about 0.5 KB per token: a 6 MB line holding a 2-million-element
-# list takes 2 GB and 8 s in ast.parse (C code, which no time limit interrupts). A
-# hand-written training script has a few thousand tokens.
-MAX_SCRIPT_TOKENS = 500_000
-# Comments and string literals (one token each, whatever their length).
-_SCRIPT_NOISE = re.compile(
-    rb"#[^\n]*"
-    rb"|(?<![A-Za-z0-9_])(?P<prefix>[rRbBuUfF]{0,2})(?P<string>"
-    rb"\"\"\"(?:[^\\]|\\.)*?\"\"\""
-    rb"|'''(?:[^\\]|\\.)*?'''"
-    rb"|\"(?:[^\"\\\n]|\\.)*\""
-    rb"|'(?:[^'\\\n]|\\.)*')",
-    re.S,
-)
-_SCRIPT_TOKEN = re.compile(rb"[A-Za-z0-9_.]+|[^\sA-Za-z0-9_.]")
-
-
 @dataclass
 class Loaded:
     """What reading the inputs produced: setups to check and findings about the inputs."""
@@ -123,7 +104,7 @@ def load(
 
 def _not_a_regular_file(name: str) -> str | None:
     """Why ``name`` cannot be read as a file (a FIFO would block forever, /dev/zero never ends); None if it can."""
-    from modelcheck.readers.keras_file import describe_special_file
+    from modelcheck.readers.model.keras_file import describe_special_file
 
     try:
         described = describe_special_file(os.stat(name).st_mode)
@@ -152,7 +133,7 @@ def _kind(name: str) -> str:
 
 
 def _read_file(name: str, kind: str) -> TrainingSetup:
-    from modelcheck.readers.keras_file import read_model_file
+    from modelcheck.readers.model.keras_file import read_model_file
 
     if kind == "config":
         return _read_structured(name)
@@ -164,20 +145,20 @@ def _read_structured(name: str) -> TrainingSetup:
     """A .json/.yaml/.toml file: a Keras model JSON or a training config."""
     data = _read_bytes(name)
     if name.lower().endswith(".json"):
-        from modelcheck.readers.keras_file import load_json, looks_like_model_config, read_model_json
+        from modelcheck.readers.model.keras_file import load_json, looks_like_model_config, read_model_json
 
         head = data.removeprefix(b"\xef\xbb\xbf").lstrip()[:1]
         if head in (b"{", b"["):
             parsed = load_json(data, "JSON file")
             if looks_like_model_config(parsed):
                 return read_model_json(name, data)
-    from modelcheck.readers.training_config import read_training_config
+    from modelcheck.readers.config.training_config import read_training_config
 
     return read_training_config(name, data)
 
 
 def _read_bytes(name: str) -> bytes:
-    from modelcheck.readers.keras_file import open_regular_file
+    from modelcheck.readers.model.keras_file import open_regular_file
 
     with open_regular_file(name) as handle:
         data = handle.read(MAX_TEXT_BYTES + 1)
@@ -197,25 +178,13 @@ def _screen_script(name: str) -> None:
         )
 
 
-def script_tokens(data: bytes) -> int:
-    """About how many tokens Python's parser will make of ``data`` (string literals and comments count once)."""
-    return len(_SCRIPT_TOKEN.findall(_SCRIPT_NOISE.sub(_noise_to_space, data)))
-
-
-def _noise_to_space(match: re.Match[bytes]) -> bytes:
-    # An f-string keeps its text: the expressions inside its braces are parsed too.
-    if b"f" in (match.group("prefix") or b"").lower():
-        return b" " + match.group("string").strip(b"\"'") + b" "
-    return b" "
-
-
 def _read_scripts(loaded: Loaded, scripts: list[tuple[str, bool]], alarm: _Alarm, limit: float) -> None:
     """Read the scripts together (predict.py is linked to train.py), each under the time limit.
 
     A script that runs out of time, or trips a reader bug, is reported and the
     others are read again without it (read_project's results are all-or-nothing).
     """
-    from modelcheck.readers.script import read_project
+    from modelcheck.readers.script.reader import read_project
 
     explicit = dict(scripts)
     pending = [name for name, _ in scripts]
@@ -243,7 +212,7 @@ def _read_scripts(loaded: Loaded, scripts: list[tuple[str, bool]], alarm: _Alarm
 
 
 def _single_script(name: str, alarm: _Alarm, limit: float) -> TrainingSetup:
-    from modelcheck.readers.script import read_project
+    from modelcheck.readers.script.reader import read_project
 
     outcome = alarm.run(lambda: read_project([name])[name], limit)
     return _raise_or_return(outcome)

@@ -83,7 +83,7 @@ def settings_from_table(table: dict[str, Any], source: Path, base: Settings | No
     for key, value in table.items():
         name = str(key).replace("_", "-")
         if name not in KEYS:
-            from modelcheck.readers.config_schema import suggest
+            from modelcheck.readers.config.schema import suggest
 
             raise ConfigError(f"unknown setting '{key}' in {where}{suggest(name, KEYS)}; known settings: {', '.join(KEYS)}")
         normalised[name] = value
@@ -166,7 +166,7 @@ def _codes(value: Any, key: str, where: str) -> tuple[str, ...]:
         if code == "ALL":
             code = "MC"
         if not any(existing.startswith(code) for existing in known):
-            from modelcheck.readers.config_schema import suggest
+            from modelcheck.readers.config.schema import suggest
 
             raise ConfigError(f"{key} in {where}: no rule code or prefix '{item}'{suggest(code, known)}")
         codes.append(code)
@@ -214,7 +214,7 @@ def _thresholds(value: Any, where: str) -> dict[str, float]:
     for key, number in value.items():
         name = str(key).replace("-", "_")
         if name not in DEFAULT_THRESHOLDS:
-            from modelcheck.readers.config_schema import suggest
+            from modelcheck.readers.config.schema import suggest
 
             known = [k.replace("_", "-") for k in DEFAULT_THRESHOLDS]
             raise ConfigError(f"unknown threshold '{key}' in {where}{suggest(str(key).replace('_', '-'), known)}; known: {', '.join(known)}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from modelcheck.findings import Severity
 
@@ -52,3 +52,45 @@ class Settings:
         if not any(code.startswith(prefix) for prefix in self.select):
             return False
         return not any(code.startswith(prefix) for prefix in self.ignore)
+
+    def with_overrides(
+        self,
+        *,
+        select: tuple[str, ...] | None = None,
+        extend_select: tuple[str, ...] | None = None,
+        ignore: tuple[str, ...] | None = None,
+        extend_ignore: tuple[str, ...] | None = None,
+        fail_on: Severity | None = None,
+        exclude: tuple[str, ...] | None = None,
+        assume_pretrained: bool | None = None,
+    ) -> "Settings":
+        """These settings with command-line overrides applied (None: keep the configured value)."""
+        changes: dict[str, object] = {}
+        chosen = self.select if select is None else select
+        if select is not None or extend_select:
+            changes["select"] = tuple(chosen) + tuple(extend_select or ())
+        skipped = self.ignore if ignore is None else ignore
+        if ignore is not None or extend_ignore:
+            changes["ignore"] = tuple(skipped) + tuple(extend_ignore or ())
+        if fail_on is not None:
+            changes["fail_on"] = fail_on
+        if exclude:
+            changes["exclude"] = tuple(exclude)
+        if assume_pretrained:
+            changes["assume_pretrained"] = True
+        return replace(self, **changes)
+
+
+def flag_overrides(args: object) -> dict[str, object]:
+    """The keyword arguments of :meth:`Settings.with_overrides` from parsed command-line flags."""
+    fail_on = getattr(args, "fail_on", None)
+    exclude = getattr(args, "exclude", None)
+    return {
+        "select": getattr(args, "select", None),
+        "extend_select": getattr(args, "extend_select", None),
+        "ignore": getattr(args, "ignore", None),
+        "extend_ignore": getattr(args, "extend_ignore", None),
+        "fail_on": Severity.parse(fail_on) if fail_on else None,
+        "exclude": tuple(exclude) if exclude else None,
+        "assume_pretrained": getattr(args, "pretrained", None),
+    }

@@ -179,7 +179,7 @@ def nothing_ran(canary_path) -> Any:
 @given(model_configs(), st.none() | training_configs(), st.none() | scalars)
 def test_setup_from_configs_raises_nothing_but_input_error(model, training, version):
     from modelcheck.errors import InputError
-    from modelcheck.readers.model_config import setup_from_configs
+    from modelcheck.readers.model.model_config import setup_from_configs
 
     try:
         setup = setup_from_configs("fuzz.keras", model, training, keras_version=version)
@@ -194,7 +194,7 @@ def test_setup_from_configs_raises_nothing_but_input_error(model, training, vers
 def test_rules_run_on_whatever_the_model_reader_builds(model, training):
     from modelcheck.engine import run_rules
     from modelcheck.errors import InputError
-    from modelcheck.readers.model_config import setup_from_configs
+    from modelcheck.readers.model.model_config import setup_from_configs
     from modelcheck.settings import Settings
 
     try:
@@ -226,7 +226,7 @@ def configs_with_a_lambda_somewhere(draw: Any) -> tuple[Any, Any]:
 @fuzz(150)
 @given(configs_with_a_lambda_somewhere())
 def test_lambda_bytecode_is_found_wherever_it_is_planted(case):
-    from modelcheck.readers.model_config import _code_objects
+    from modelcheck.readers.model.model_config import _code_objects
 
     model, _ = case
     assert any(code.kind == "lambda-bytecode" for code in _code_objects("fuzz.keras", model))
@@ -235,7 +235,7 @@ def test_lambda_bytecode_is_found_wherever_it_is_planted(case):
 @fuzz(300)
 @given(json_values)
 def test_json_depth_prescan_agrees_with_the_parsed_value(value):
-    from modelcheck.readers.keras_file import json_depth
+    from modelcheck.readers.model.keras_file import json_depth
 
     def depth(item: Any) -> int:
         if isinstance(item, dict):
@@ -350,7 +350,7 @@ PY_TOKENS = [
 @given(st.lists(st.sampled_from(PY_TOKENS) | st.text(max_size=4), max_size=60))
 def test_python_ish_text_reads_or_says_why_quickly(scratch, tokens):
     from modelcheck.errors import InputError, NoSetup
-    from modelcheck.readers.script import read_script
+    from modelcheck.readers.script.reader import read_script
 
     source = "".join(tokens)
     started = time.monotonic()

@@ -122,7 +122,7 @@ def test_hdf5_library_crash_and_hang_are_findings_about_their_files(corpus_run):
 def test_hdf5_crash_and_hang_stay_in_the_child_process(corpus, monkeypatch, isolation):
     """In-process: the test process itself survives the segfault and the endless loop."""
     from modelcheck import inputs
-    from modelcheck.readers import keras_file
+    from modelcheck.readers.model import keras_file
 
     root, _ = corpus
     monkeypatch.setenv("MODELCHECK_READ_TIMEOUT", "2")
@@ -189,7 +189,7 @@ def test_time_limit_comes_from_the_environment(tmp_path, monkeypatch):
 
 def test_a_script_out_of_time_does_not_take_the_others_with_it(tmp_path, monkeypatch):
     from modelcheck import inputs
-    from modelcheck.readers import script
+    from modelcheck.readers.script import reader as script
 
     (tmp_path / "slow.py").write_text("import keras\n")
     good = tmp_path / "train.py"
@@ -211,7 +211,7 @@ def test_a_script_out_of_time_does_not_take_the_others_with_it(tmp_path, monkeyp
 
 def test_a_script_reader_bug_is_reported_on_its_file_only(tmp_path, monkeypatch):
     from modelcheck import inputs
-    from modelcheck.readers import script
+    from modelcheck.readers.script import reader as script
 
     (tmp_path / "buggy.py").write_text("import keras\n")
     good = tmp_path / "train.py"
@@ -261,7 +261,7 @@ def test_unreadable_file_is_permission_denied(tmp_path, monkeypatch):
 
 
 def test_json_depth_prescan_ignores_brackets_in_strings_and_is_fast():
-    from modelcheck.readers.keras_file import MAX_JSON_DEPTH, json_depth, load_json
+    from modelcheck.readers.model.keras_file import MAX_JSON_DEPTH, json_depth, load_json
     from modelcheck.errors import InputError
 
     assert json_depth(b'{"a": "[[[[\\"]]]]", "b": [[1]]}') == 3
@@ -278,7 +278,7 @@ def test_json_depth_prescan_ignores_brackets_in_strings_and_is_fast():
 def test_bytecode_names_are_read_without_unmarshalling(keras3_models):
     import zipfile
 
-    from modelcheck.readers.model_config import bytecode_strings
+    from modelcheck.readers.model.model_config import bytecode_strings
 
     config = json.loads(zipfile.ZipFile(keras3_models / "lambda_canary.keras").read("config.json"))
     lam = next(layer for layer in config["config"]["layers"] if layer["class_name"] == "Lambda")
@@ -313,7 +313,7 @@ def test_rules_on_a_10000_layer_model_finish_quickly():
     import signal
 
     from modelcheck.engine import run_rules
-    from modelcheck.readers.model_config import setup_from_configs
+    from modelcheck.readers.model.model_config import setup_from_configs
     from modelcheck.settings import Settings
 
     layers = [{"class_name": "Dense", "config": {"name": f"d{i}", "units": 4, "activation": "linear"}} for i in range(10_000)]

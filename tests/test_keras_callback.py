@@ -136,7 +136,7 @@ def test_the_keras_package_name_never_shadows_keras():
 
 
 def test_generator_scaling_and_augmentation_are_read_from_the_iterator():
-    from modelcheck.readers.live import pipeline_from_data
+    from modelcheck.readers.model.live import pipeline_from_data
 
     x = np.zeros((6, 16, 16, 3), dtype="float32")
     y = np.eye(3, dtype="float32")[[0, 1, 2, 0, 1, 2]]

@@ -13,7 +13,7 @@ import pytest
 from modelcheck.errors import InputError, NoSetup
 from modelcheck.ir import Layer, ModelGraph, TrainingSetup
 from modelcheck.readers.data_dir import inspect_directory
-from modelcheck.readers.script import read_project, read_script
+from modelcheck.readers.script.reader import read_project, read_script
 
 FIXTURES = Path(__file__).parent / "fixtures" / "scripts"
 

@@ -185,7 +185,7 @@ def test_hostile_yaml_is_refused_quickly_and_never_executed(tmp_path, text, word
 
 def test_alias_bound_in_process():
     from modelcheck.errors import InputError
-    from modelcheck.readers.training_config import read_training_config
+    from modelcheck.readers.config.training_config import read_training_config
 
     started = time.perf_counter()
     with pytest.raises(InputError, match="billion laughs"):

@@ -108,13 +108,8 @@ def _paths(args: argparse.Namespace, result: Any) -> list[str]:
 
 def _settings_from(args: argparse.Namespace) -> Any:
     from modelcheck.project_config import load_settings
-    from modelcheck.settings import Settings
+    from modelcheck.settings import Settings, flag_overrides
 
     paths = [str(p) for p in (getattr(args, "paths", None) or [])]
     settings = Settings() if getattr(args, "no_config", False) else load_settings(getattr(args, "config", None), paths)
-    try:
-        from modelcheck.cli import _with_flags  # the CLI's own flag overrides (select, ignore, fail-on…)
-
-        return _with_flags(settings, args)
-    except (ImportError, AttributeError):
-        return settings
+    return settings.with_overrides(**flag_overrides(args))

@@ -162,7 +162,7 @@ def _read_model_file(path: str) -> tuple[Any, list[Any], Any]:
     from modelcheck.engine import report, run_rules
     from modelcheck.errors import InputError, NoSetup
     from modelcheck.ir import Location
-    from modelcheck.readers.keras_file import read_model_file
+    from modelcheck.readers.model.keras_file import read_model_file
     from modelcheck.settings import Settings
 
     try:
@@ -186,7 +186,7 @@ def _code_scan(path: str) -> Any:
     import zipfile
 
     from modelcheck.ir import CodeObject, Location, TrainingSetup
-    from modelcheck.readers.model_config import _code_objects
+    from modelcheck.readers.model.model_config import _code_objects
 
     try:
         if zipfile.is_zipfile(path):
@@ -208,7 +208,7 @@ def _live_findings(model: Any) -> list[Any]:
     """Static findings of a live model (for the A/B fixes), read from its config without Keras work."""
     try:
         from modelcheck.engine import run_rules
-        from modelcheck.readers.model_config import setup_from_configs
+        from modelcheck.readers.model.model_config import setup_from_configs
         from modelcheck.settings import Settings
 
         import json

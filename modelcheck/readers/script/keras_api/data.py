@@ -16,7 +16,7 @@ from typing import Any
 
 from modelcheck.vocab import AUGMENTATION_ARGS, DATA_DEPENDENT_ARGS
 from modelcheck.ir import Location, Scaling
-from modelcheck.readers.script_eval import (
+from modelcheck.readers.script.core.interpreter import (
     UNKNOWN,
     Arg,
     Interpreter,

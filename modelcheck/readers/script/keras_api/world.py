@@ -9,9 +9,9 @@ import os
 from typing import Any
 
 from modelcheck.ir import ApiUse, Location
-from modelcheck.readers import script_backbone, script_data, script_keras, script_train
-from modelcheck.readers.script_eval import UNKNOWN, Arg, Env, Interpreter, ModuleRef, as_shape, pure_call
-from modelcheck.readers.script_keras import (
+from modelcheck.readers.script.keras_api import backbones as script_backbone, data as script_data, layers as script_keras, training as script_train
+from modelcheck.readers.script.core.interpreter import UNKNOWN, Arg, Env, Interpreter, ModuleRef, as_shape, pure_call
+from modelcheck.readers.script.keras_api.layers import (
     KLayer,
     LayerObj,
     ModelObj,

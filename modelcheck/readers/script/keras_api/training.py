@@ -9,8 +9,8 @@ import ast
 from typing import Any
 
 from modelcheck.ir import Callback, Compile, Fit, Loss, Optimizer
-from modelcheck.readers.script_data import PipelineObj, PixelVal, first_pixels
-from modelcheck.readers.script_eval import (
+from modelcheck.readers.script.keras_api.data import PipelineObj, PixelVal, first_pixels
+from modelcheck.readers.script.core.interpreter import (
     UNKNOWN,
     Arg,
     Interpreter,
@@ -23,7 +23,7 @@ from modelcheck.readers.script_eval import (
     as_str,
     is_number,
 )
-from modelcheck.readers.script_keras import snake_case
+from modelcheck.readers.script.keras_api.layers import snake_case
 from modelcheck.vocab import OPTIMIZER_DEFAULT_LR, canonical_loss, canonical_optimizer
 
 OPTIMIZER_NAMES = {"Adam", "AdamW", "SGD", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "Ftrl", "Lion",

@@ -17,14 +17,12 @@ import tokenize
 from dataclasses import replace
 
 from modelcheck.errors import InputError, NoSetup
+from modelcheck.limits import MAX_MODULE_BYTES, MAX_MODULE_DEPTH, MAX_SCRIPT_BYTES, MAX_SCRIPT_TOKENS, script_tokens
 from modelcheck.ir import TrainingSetup
-from modelcheck.readers.script_eval import BudgetExceeded, Interpreter, ModuleCtx
-from modelcheck.readers.script_export import build_setup, fold_model_ops
-from modelcheck.readers.script_world import World
+from modelcheck.readers.script.core.interpreter import BudgetExceeded, Interpreter, ModuleCtx
+from modelcheck.readers.script.keras_api.export import build_setup, fold_model_ops
+from modelcheck.readers.script.keras_api.world import World
 
-MAX_SCRIPT_BYTES = 10 * 1024 * 1024
-MAX_MODULE_BYTES = 2 * 1024 * 1024
-MAX_MODULE_DEPTH = 8
 # Top-level modules that are libraries, never the user's sibling files.
 _LIBRARIES = {
     "keras", "tensorflow", "tf_keras", "numpy", "os", "sys", "cv2", "PIL", "matplotlib", "sklearn", "pandas",
@@ -92,7 +90,6 @@ def _module_loader(world: World, main_path: str, project_files: dict[str, str] |
                 break
         if text is None:
             return None
-        from modelcheck.inputs import MAX_SCRIPT_TOKENS, script_tokens
 
         if len(text) > MAX_SCRIPT_TOKENS and script_tokens(text.encode("utf-8", "replace")) > MAX_SCRIPT_TOKENS:
             return None  # parsing it would take gigabytes: the import stays unknown

@@ -22,8 +22,8 @@ import time
 from typing import Any, Callable
 
 from modelcheck.ir import Location
-from modelcheck.readers.script_expr import ExpressionEvaluator, _as_load, _make_builtins, pure_call
-from modelcheck.readers.script_values import (
+from modelcheck.readers.script.core.expressions import ExpressionEvaluator, _as_load, _make_builtins, pure_call
+from modelcheck.readers.script.core.values import (
     _MISSING,
     GRACE_SECONDS,
     GRACE_STEPS,

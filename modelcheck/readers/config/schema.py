@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from modelcheck.errors import InputError
-from modelcheck.readers.config_text import ConfigText, KeyPath, key_text
+from modelcheck.readers.config.text import ConfigText, KeyPath, key_text
 
 SECTIONS = ("model", "compile", "data", "fit", "callbacks", "expect")
 ROLES = ("train", "validation", "test")

@@ -10,8 +10,8 @@ import re
 from typing import Any, Mapping
 
 from modelcheck.ir import Location
-from modelcheck.readers.script_eval import UNKNOWN, Arg, as_shape
-from modelcheck.readers.script_keras import (
+from modelcheck.readers.script.core.interpreter import UNKNOWN, Arg, as_shape
+from modelcheck.readers.script.keras_api.layers import (
     _CLASS_ALIASES,
     KLayer,
     LayerObj,

@@ -58,7 +58,7 @@ def setup_from_configs(
     ``extra_code`` carries code the file reader found outside the configs
     (pickled archive members or HDF5 attributes).
     """
-    from modelcheck.readers.backbone_match import attach_backbones
+    from modelcheck.readers.model.backbone_match import attach_backbones
 
     if not isinstance(model_config, dict):
         raise InputError("the model config is not a JSON object")

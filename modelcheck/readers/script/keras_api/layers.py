@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from modelcheck.ir import Location
-from modelcheck.readers.script_eval import (
+from modelcheck.readers.script.core.interpreter import (
     UNKNOWN,
     MISSING,
     UNKNOWN_SLICE,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 from modelcheck.ir import Location
 
 if TYPE_CHECKING:
-    from modelcheck.readers.script_eval import Interpreter
+    from modelcheck.readers.script.core.interpreter import Interpreter
 
 # Work bounds for one file (and the sibling modules it pulls in).
 MAX_STEPS = 300_000

@@ -8,7 +8,7 @@ Keras 3 and tf-keras (the Keras 2 line) models both work.
 What a live object adds to what a saved file says:
 
 - the graph comes from ``model.get_config()``, parsed by
-  :mod:`modelcheck.readers.model_config` (the same code that reads model files);
+  :mod:`modelcheck.readers.model.model_config` (the same code that reads model files);
   then every layer's *effective* ``trainable`` (its own flag and its
   containers') and the input shapes are taken from the objects themselves;
 - the compiled loss, optimizer, current learning rate and metrics come from
@@ -104,8 +104,8 @@ def read_live_model(
 
 
 def _setup_from_model(model: Any, path: str) -> TrainingSetup:
-    from modelcheck.readers.backbone_match import attach_backbones
-    from modelcheck.readers.model_config import setup_from_configs
+    from modelcheck.readers.model.backbone_match import attach_backbones
+    from modelcheck.readers.model.model_config import setup_from_configs
 
     version = keras_version_of(model)
     training = training_config_of(model)
@@ -228,7 +228,7 @@ def _shape(shape: Any) -> Shape | None:
 
 def _graph_from_layers(container: Any, path: str, prefix: tuple[str, ...], parent_trainable: bool) -> ModelGraph:
     """A graph from live layers only (subclassed models): the layers and their flags; connectivity and outputs unknown."""
-    from modelcheck.readers.model_config import layer_activation, layer_units
+    from modelcheck.readers.model.model_config import layer_activation, layer_units
 
     layers: list[Layer] = []
     for index, obj in enumerate(_live_layers(container)):

@@ -32,7 +32,7 @@ from typing import IO, Any, Callable
 
 from modelcheck.errors import InputError, NoSetup
 from modelcheck.ir import CodeObject, Location, TrainingSetup
-from modelcheck.readers.model_config import printable, setup_from_configs
+from modelcheck.readers.model.model_config import printable, setup_from_configs
 
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 # Bounds for untrusted files: a config.json larger than this is not a real model config.
@@ -452,7 +452,7 @@ def _in_subprocess(path: str, timeout: float) -> dict[str, Any]:
     """The child as a fresh interpreter, for hosts with threads where fork is unsafe."""
     import subprocess
 
-    code = "import sys; from modelcheck.readers.keras_file import _h5_child_main; _h5_child_main(sys.argv[1])"
+    code = "import sys; from modelcheck.readers.model.keras_file import _h5_child_main; _h5_child_main(sys.argv[1])"
     package_root = str(Path(__file__).resolve().parents[2])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (package_root, os.environ.get("PYTHONPATH"))))}
     try:

@@ -7,7 +7,7 @@ import math
 import os
 from typing import TYPE_CHECKING, Any, Callable
 
-from modelcheck.readers.script_values import (
+from modelcheck.readers.script.core.values import (
     _COMPARE,
     _DICT_METHODS,
     _LIST_METHODS,
@@ -39,7 +39,7 @@ from modelcheck.readers.script_values import (
 )
 
 if TYPE_CHECKING:
-    from modelcheck.readers.script_eval import Interpreter
+    from modelcheck.readers.script.core.interpreter import Interpreter
 
 
 class ExpressionEvaluator:

@@ -37,7 +37,7 @@ from modelcheck.ir import (
     Scaling,
     TrainingSetup,
 )
-from modelcheck.readers.config_schema import (
+from modelcheck.readers.config.schema import (
     AUGMENT_ARGS,
     LAYER_ALIASES,
     LEGACY_FIT,
@@ -49,7 +49,7 @@ from modelcheck.readers.config_schema import (
     suggest,
     validate,
 )
-from modelcheck.readers.config_text import ConfigText, KeyPath, key_text, parse_config
+from modelcheck.readers.config.text import ConfigText, KeyPath, key_text, parse_config
 from modelcheck.vocab import ACTIVATION_LAYERS, canonical_activation, canonical_loss, canonical_metric, canonical_optimizer
 
 # Program order of a config-driven run: the model (and its freeze) is built, compiled, then fit.
@@ -238,7 +238,7 @@ class _Builder:
     # --- model: a saved file joined with the declared setup --------------------------
 
     def _read_model_file(self, section: dict[str, Any]) -> TrainingSetup:
-        from modelcheck.readers.keras_file import read_model_file
+        from modelcheck.readers.model.keras_file import read_model_file
 
         declared = section["file"]
         found = _resolve(self.path, declared, want_dir=False)

@@ -203,7 +203,7 @@ def _toml(text: str) -> Any:
 
 
 def _json(text: str) -> Any:
-    from modelcheck.readers.keras_file import load_json
+    from modelcheck.readers.model.keras_file import load_json
 
     try:
         return load_json(text, "training config")

@@ -1,0 +1,1 @@
+"""Model readers: saved Keras files (.keras, .h5, model JSON) and live ``keras.Model`` objects."""

@@ -1,0 +1,1 @@
+"""Keras semantics for the script interpreter: layers, models, backbones, pipelines, training calls."""
