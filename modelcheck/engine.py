@@ -7,7 +7,7 @@ import re
 from dataclasses import replace
 from typing import Callable, Iterable, Iterator
 
-from modelcheck.findings import Finding, Severity
+from modelcheck.findings import Finding, FixSpec, Severity
 from modelcheck.ir import Location, TrainingSetup
 from modelcheck.ruledocs import all_docs
 from modelcheck.settings import Settings
@@ -19,6 +19,8 @@ _REGISTRY: dict[str, list[RuleFunc]] = {}
 INPUT_CODES = {
     "MC001": ("unreadable-input", Severity.ERROR),
     "MC002": ("no-training-setup", Severity.INFO),
+    "MC003": ("analysis-incomplete", Severity.INFO),
+    "MC004": ("unused-suppression", Severity.INFO),
 }
 
 _SUPPRESS = re.compile(r"#\s*modelcheck:\s*ignore(?:\[([A-Z0-9,\s]+)\])?", re.I)
@@ -45,6 +47,7 @@ def report(
     location: Location,
     hint: str | None = None,
     severity: Severity | None = None,
+    fix: FixSpec | None = None,
 ) -> Finding:
     """Build a finding with the name and default severity from the rule's doc."""
     if code in INPUT_CODES:
@@ -52,7 +55,7 @@ def report(
     else:
         doc = all_docs()[code]
         name, default = doc.name, doc.severity
-    return Finding(code, name, severity or default, _printable(message), location, _printable(hint) if hint else hint)
+    return Finding(code, name, severity or default, _printable(message), location, _printable(hint) if hint else hint, fix)
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 
 from modelcheck.ir import Location
@@ -25,6 +25,23 @@ class Severity(IntEnum):
 
 
 @dataclass(frozen=True)
+class FixSpec:
+    """A safe automatic fix a rule offers, carried as data (as ruff does).
+
+    The rule that reports a finding knows the facts a fix needs (the new activation,
+    the metric name the model logs, the backbone's ``preprocess_input``); it attaches
+    them here, so ``--fix`` never parses message prose. ``message`` says what the fix
+    does, for the console, JSON and SARIF.
+    """
+
+    message: str
+    facts: tuple[tuple[str, str], ...] = ()
+
+    def fact(self, key: str) -> str | None:
+        return next((value for name, value in self.facts if name == key), None)
+
+
+@dataclass(frozen=True)
 class Finding:
     code: str
     name: str
@@ -32,6 +49,8 @@ class Finding:
     message: str
     location: Location
     hint: str | None = None
+    fix: FixSpec | None = field(default=None, compare=False)
+    """The automatic fix ``--fix`` can apply, or None."""
 
     def sort_key(self) -> tuple:
         return (*self.location.sort_key(), self.code, self.message)
