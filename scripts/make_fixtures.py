@@ -281,7 +281,8 @@ def main(argv: list[str]) -> None:
     flavors = argv[1:] or ["keras3", "keras2"]
     if len(flavors) > 1:
         for path in OUT.glob("*"):
-            path.unlink()  # a model removed from this script leaves no stale file behind
+            if path.suffix in (".keras", ".h5"):
+                path.unlink()  # a model removed from this script leaves no stale file behind
     for flavor in flavors:
         if flavor not in ("keras3", "keras2"):
             raise SystemExit(f"unknown flavor {flavor!r}: keras3 or keras2")
