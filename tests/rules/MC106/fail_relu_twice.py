@@ -1,0 +1,9 @@
+from keras import layers, models
+
+model = models.Sequential([
+    layers.Input(shape=(16,)),
+    layers.Dense(32, activation="relu"),
+    layers.ReLU(),
+    layers.Dense(3, activation="softmax"),
+])
+model.compile(loss="categorical_crossentropy", optimizer="adam")

@@ -1,0 +1,7 @@
+from keras.preprocessing.image import ImageDataGenerator
+
+train_datagen = ImageDataGenerator(rescale=1.0 / 255, horizontal_flip=True)
+val_datagen = ImageDataGenerator(rescale=1.0 / 255, zoom_range=0.2, rotation_range=15)
+
+train_generator = train_datagen.flow_from_directory("data/train", target_size=(150, 150), class_mode="binary")
+validation_generator = val_datagen.flow_from_directory("data/val", target_size=(150, 150), class_mode="binary")
