@@ -9,23 +9,14 @@ from modelcheck.findings import Finding
 from modelcheck.ir import Location, TrainingSetup
 from modelcheck.settings import Settings
 
-# Metrics Keras logs under a name other than the one passed (objects, functions).
-_LOGGED_AS = {
-    "categorical_accuracy": "categorical_accuracy",
-    "sparse_categorical_accuracy": "sparse_categorical_accuracy",
-    "binary_accuracy": "binary_accuracy",
-    "auc": "auc",
-    "precision": "precision",
-    "recall": "recall",
-}
-
 
 @rule("MC401")
 def monitor_unknown_metric(setup: TrainingSetup, settings: Settings) -> Iterator[Finding]:
     compiled = setup.compile
     if compiled is None or compiled.metrics is None or not setup.callbacks:
         return
-    logged = {"loss"} | {_LOGGED_AS.get(m, m) for m in compiled.metrics}
+    # Readers record each metric under the name Keras logs it as (vocab.canonical_metric / metric_logged_name).
+    logged = {"loss"} | set(compiled.metrics)
     has_validation = None
     if setup.fits:
         flags = [fit.has_validation for fit in setup.fits]

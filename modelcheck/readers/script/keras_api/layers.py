@@ -28,29 +28,12 @@ from modelcheck.readers.script.core.interpreter import (
     as_str,
     plain,
 )
-from modelcheck.vocab import ACTIVATION_LAYERS, canonical_activation
+from modelcheck.vocab import ACTIVATION_LAYERS, LAYER_ALIASES, SHAPE_KEEPING_AUGMENTATION, canonical_activation
 
 # -- names -------------------------------------------------------------------------------
 
-_CLASS_ALIASES = {
-    "Convolution1D": "Conv1D",
-    "Convolution2D": "Conv2D",
-    "Convolution3D": "Conv3D",
-    "Convolution2DTranspose": "Conv2DTranspose",
-    "Deconvolution2D": "Conv2DTranspose",
-    "SeparableConvolution2D": "SeparableConv2D",
-    "MaxPool1D": "MaxPooling1D",
-    "MaxPool2D": "MaxPooling2D",
-    "MaxPool3D": "MaxPooling3D",
-    "AvgPool1D": "AveragePooling1D",
-    "AvgPool2D": "AveragePooling2D",
-    "AvgPool3D": "AveragePooling3D",
-    "GlobalMaxPool1D": "GlobalMaxPooling1D",
-    "GlobalMaxPool2D": "GlobalMaxPooling2D",
-    "GlobalAvgPool1D": "GlobalAveragePooling1D",
-    "GlobalAvgPool2D": "GlobalAveragePooling2D",
-    "Functional": "Model",
-}
+# Keras's own aliases (from modelcheck.vocab), the Keras 1 name of Conv2DTranspose, and a saved model's class.
+_CLASS_ALIASES = {**LAYER_ALIASES, "Deconvolution2D": "Conv2DTranspose", "Functional": "Model"}
 
 
 def keras_rest(path: str) -> str | None:
@@ -115,8 +98,7 @@ WITH_ACTIVATION = {"Dense", "Conv1D", "Conv2D", "Conv3D", "SeparableConv2D", "De
 _SAME_SHAPE = {
     "Dropout", "SpatialDropout2D", "GaussianDropout", "GaussianNoise", "AlphaDropout", "BatchNormalization",
     "LayerNormalization", "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "Rescaling", "Normalization",
-    "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast", "RandomBrightness",
-    "ActivityRegularization",
+    "ActivityRegularization", *SHAPE_KEEPING_AUGMENTATION,
 }
 # Keras 1 keyword arguments Keras 3 rejects, and what to write instead.
 KERAS1_KWARGS = {

@@ -444,7 +444,7 @@ def _pixel_steps(layers: list[KLayer]) -> tuple[tuple[Any, ...], ...] | None:
             return None
         if layer.pixel_op is not None:
             ops.append(layer.pixel_op)
-        elif layer.cls not in script_data.AUGMENTATION_LAYERS and layer.cls not in ("Resizing", "CenterCrop"):
+        elif layer.cls not in script_data.SCALE_KEEPING_LAYERS:
             return None
     return tuple(ops)
 
