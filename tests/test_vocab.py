@@ -117,3 +117,14 @@ def test_the_check_names_each_stale_table(tmp_path):
     edited["keras3"]["optimizers"]["SGD"] = 0.1
     edited["keras3"]["version"] = "0.0"  # a version alone is not drift
     assert stale_entries(committed, edited) == ["keras3.optimizers"]
+
+
+@pytest.mark.tf
+def test_the_probe_never_caches_through_an_augmentation_layer():
+    keras = pytest.importorskip("keras")
+    from modelcheck.probe.cache import training_invariant
+
+    # MixUp and AugMix do not start with "Random": the vocabulary, not the name, says they are random.
+    for name in ("MixUp", "AugMix", "Solarization", "RandomFlip"):
+        assert training_invariant(getattr(keras.layers, name)()) is False, name
+    assert training_invariant(keras.layers.Resizing(8, 8)) is True
