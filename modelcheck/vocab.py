@@ -50,8 +50,6 @@ _K2: dict[str, Any] = _GENERATED.get("keras2", {})
 
 # --- generated (rules/vocab.json) ---------------------------------------------------------------
 
-KERAS_VERSIONS = {"keras3": _K3.get("version"), "keras2": _K2.get("version")}
-
 _AUGMENTATION = {**_K2.get("augmentation_layers", {}), **_K3["augmentation_layers"]}
 AUGMENTATION_LAYERS: frozenset[str] = frozenset(_AUGMENTATION)
 """keras.layers that augment: random at training time, the identity at inference (Keras 3 and 2)."""
@@ -63,13 +61,18 @@ LAYER_ALIASES: dict[str, str] = {**_K2.get("layer_aliases", {}), **_K3["layer_al
 """A keras.layers name exported for a class under another name → the class (``Convolution2D`` → ``Conv2D``)."""
 IMAGE_DATA_GENERATOR_ARGS: tuple[str, ...] = tuple(_K2.get("image_data_generator_args", ()))
 
-ACTIVATION_ALIASES: dict[str, str] = {name: canonical for name, canonical in _K3["activations"].items()}
+ACTIVATION_ALIASES: dict[str, str] = dict(_K3["activations"])
 """Every name ``keras.activations.get`` accepts → the function's own name (``swish`` → ``silu``)."""
 
-LOSS_FUNCTIONS: frozenset[str] = frozenset(_K3["losses"].values())
 LOSS_CLASSES: dict[str, str] = {name: fn for name, fn in _K3["loss_classes"].items() if fn}
 """keras.losses class → the loss function it computes (``CategoricalCrossentropy`` → ``categorical_crossentropy``)."""
 _LOSS_NAMES: dict[str, str] = {**_K2.get("losses", {}), **_K3["losses"]}
+LOSS_ALIASES: dict[str, str] = {
+    **{key.lower(): value for key, value in _LOSS_NAMES.items()},
+    **{name.lower(): fn for name, fn in LOSS_CLASSES.items()},
+    **{_snake(name): fn for name, fn in LOSS_CLASSES.items()},
+}
+"""Lower-cased loss name (Keras 3 or 2), class name or snake-cased class name → canonical loss function name."""
 
 OPTIMIZER_DEFAULT_LR: dict[str, float] = {name: lr for name, lr in _K3["optimizers"].items() if lr is not None}
 """Keras 3 defaults for an optimizer given by name only (e.g. optimizer='adam')."""
@@ -84,14 +87,7 @@ METRIC_NAMES: frozenset[str] = frozenset(_K3["metrics"])
 METRIC_LOGGED_NAMES: dict[str, str] = dict(_K3["metric_classes"])
 """keras.metrics class → the name it logs under when built without ``name=`` (``AUC`` → ``auc``)."""
 
-# --- hand-written ------------------------------------------------------------------------------
-
-LOSS_ALIASES: dict[str, str] = {
-    **{key.lower(): value for key, value in _LOSS_NAMES.items()},
-    **{name.lower(): fn for name, fn in LOSS_CLASSES.items()},
-    **{_snake(name): fn for name, fn in LOSS_CLASSES.items()},
-}
-"""Lower-cased loss name, class name or snake-cased class name → canonical loss function name."""
+# --- hand-written: what the names mean to the rules, and names no installed Keras has -------------
 
 # Losses that expect probabilities unless from_logits=True.
 PROBABILISTIC_LOSSES = {
