@@ -282,3 +282,40 @@ def test_the_cli_lists_the_fixable_codes_the_fixer_has():
     from modelcheck.fix.cli_hook import FIXABLE_CODES as cli_codes
 
     assert tuple(cli_codes) == tuple(fixer_codes)
+
+
+def test_rewording_every_message_and_hint_changes_no_fix(examples_copy):
+    # Fixes read the facts a rule attached (Finding.fix), never the prose: "x" everywhere fixes the same.
+    import dataclasses
+
+    first = _check(["examples"])
+    plain = fix_files(first.findings, write=False, setups=first.setups)
+    reworded = fix_files([dataclasses.replace(f, message="x", hint="x") for f in first.findings], write=False, setups=first.setups)
+    assert plain.applied and reworded.diffs == plain.diffs
+    assert [(a.finding.code, a.finding.location, a.description) for a in reworded.applied] == [
+        (a.finding.code, a.finding.location, a.description) for a in plain.applied
+    ]
+    assert [(s.finding.code, s.finding.location, s.reason) for s in reworded.skipped] == [
+        (s.finding.code, s.finding.location, s.reason) for s in plain.skipped
+    ]
+
+
+def test_rules_attach_their_fix_only_where_it_applies(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _folders(tmp_path)
+    _write(tmp_path / "train.py", TF_KERAS_SCRIPT)
+    findings = {f.code: f for f in _check(["train.py"]).findings if f.code in FIXABLE_CODES and f.location.line in (11, 13, 15, 16)}
+    facts = {code: dict(f.fix.facts) for code, f in findings.items()}
+    assert facts == {
+        "MC101": {"activation": "relu"},
+        "MC201": {"module": "vgg16", "backbone": "VGG16"},
+        "MC401": {"monitor": "val_accuracy"},
+        "MC402": {"api": "fit_generator(", "replacement": "fit("},
+    }
+    assert findings["MC101"].fix.message == "Replace `activation='softmax'` with `'relu'`"
+    # The Softmax() layer, decay= and a monitor with no close logged name: reported, with no fix offered.
+    _write(tmp_path / "train.py", TF_KERAS_SCRIPT.replace('layers.Dense(64, activation="softmax")', "layers.Softmax()")
+           .replace("lr=1e-4", "decay=1e-4").replace('"val_acc"', '"recall_at_precision"'))
+    refused = [f for f in _check(["train.py"]).findings if f.code in ("MC101", "MC401", "MC402")]
+    assert {(f.code, f.location.line) for f in refused} >= {("MC101", 11), ("MC401", 15), ("MC402", 12)}
+    assert all(f.fix is None for f in refused if f.location.line in (11, 12, 15))

@@ -15,7 +15,8 @@ from modelcheck.checks.graph import (
     output_layer_ids,
 )
 from modelcheck.engine import report, rule
-from modelcheck.findings import Finding
+from modelcheck.findings import Finding, FixSpec
+from modelcheck.fix import specs
 from modelcheck.ir import Location, TrainingSetup
 from modelcheck.settings import Settings
 from modelcheck.vocab import BINARY_LOSSES, CATEGORICAL_LOSSES, LINEAR_MAP_LAYERS, PROBABILISTIC_LOSSES
@@ -48,7 +49,9 @@ def hidden_softmax(setup: TrainingSetup, settings: Settings) -> Iterator[Finding
                 "vector that sums to 1, so the layers after it see almost no signal and training stalls"
             )
             hint = "Use activation='relu' on hidden layers; keep softmax for the output layer only."
-        yield report("MC101", message, _where(setup, layer.location), hint)
+        offer = specs.hidden_softmax(setup, layer)
+        fix = offer if isinstance(offer, FixSpec) else None
+        yield report("MC101", message, _where(setup, layer.location), hint, fix=fix)
 
 
 def _feeds_output_activation(setup: TrainingSetup, path: tuple[str, ...], layer, outputs: set[int]) -> bool:

@@ -5,19 +5,10 @@ from __future__ import annotations
 from typing import Iterator
 
 from modelcheck.engine import report, rule
-from modelcheck.findings import Finding
+from modelcheck.findings import Finding, FixSpec
+from modelcheck.fix import specs
 from modelcheck.ir import Location, TrainingSetup
 from modelcheck.settings import Settings
-
-# Metrics Keras logs under a name other than the one passed (objects, functions).
-_LOGGED_AS = {
-    "categorical_accuracy": "categorical_accuracy",
-    "sparse_categorical_accuracy": "sparse_categorical_accuracy",
-    "binary_accuracy": "binary_accuracy",
-    "auc": "auc",
-    "precision": "precision",
-    "recall": "recall",
-}
 
 
 @rule("MC401")
@@ -25,7 +16,8 @@ def monitor_unknown_metric(setup: TrainingSetup, settings: Settings) -> Iterator
     compiled = setup.compile
     if compiled is None or compiled.metrics is None or not setup.callbacks:
         return
-    logged = {"loss"} | {_LOGGED_AS.get(m, m) for m in compiled.metrics}
+    # Readers record each metric under the name Keras logs it as (vocab.canonical_metric / metric_logged_name).
+    logged = {"loss"} | set(compiled.metrics)
     has_validation = None
     if setup.fits:
         flags = [fit.has_validation for fit in setup.fits]
@@ -47,12 +39,14 @@ def monitor_unknown_metric(setup: TrainingSetup, settings: Settings) -> Iterator
             )
             continue
         suggestion = _closest(monitor, available)
+        offer = specs.monitor(monitor, suggestion, where)
         yield report(
             "MC401",
             f"{callback.class_name} monitors '{monitor}', but the compiled model logs only {', '.join(sorted(available))}: "
             + _consequence(callback.class_name),
             where,
             f"Use monitor='{suggestion}'." if suggestion else "Monitor a quantity the model logs (a compiled metric or loss).",
+            fix=offer if isinstance(offer, FixSpec) else None,
         )
 
 
@@ -81,8 +75,10 @@ def _closest(monitor: str, available: set[str]) -> str | None:
 @rule("MC402")
 def removed_api(setup: TrainingSetup, settings: Settings) -> Iterator[Finding]:
     for use in setup.api_uses:
+        offer = specs.removed_api(use.api, use.replacement, use.location)
         yield report(
             "MC402",
             f"`{use.api}` was removed in Keras 3 / TensorFlow ≥ 2.16 (the script fails there); use `{use.replacement}`",
             use.location or Location(setup.path),
+            fix=offer if isinstance(offer, FixSpec) else None,
         )

@@ -8,7 +8,8 @@ from modelcheck.checks.freeze import BackboneView, boundary, view_of
 from modelcheck.checks.graph import has_weights, named
 from modelcheck.checks.scaling import describe_scaling, family_mode, mode_text, scaling_mode
 from modelcheck.engine import report, rule
-from modelcheck.findings import Finding, Severity
+from modelcheck.findings import Finding, FixSpec, Severity
+from modelcheck.fix import specs
 from modelcheck.ir import Backbone, Location, Pipeline, Scaling, TrainingSetup
 from modelcheck.settings import Settings
 from modelcheck.vocab import ADAPTIVE_OPTIMIZERS, OPTIMIZER_DEFAULT_LR
@@ -92,6 +93,7 @@ def preprocessing_mismatch(setup: TrainingSetup, settings: Settings) -> Iterator
         if actual == "unknown" or actual in _ACCEPTS[expected]:
             continue
         where = _where(setup, scaling.location, pipeline.location if pipeline else None, backbone.location)
+        offer = specs.preprocessing(backbone.name, _preprocess_module(view, expected), where, in_model is not None)
         how = describe_scaling(scaling) if in_model is None else f"a Rescaling layer in the model ({describe_scaling(scaling)} overall)"
         if expected == "none":
             problem = f"{backbone.name} rescales its input internally and its ImageNet weights expect {mode_text('raw')}, but the pipeline applies {how}"
@@ -112,7 +114,17 @@ def preprocessing_mismatch(setup: TrainingSetup, settings: Settings) -> Iterator
             "and accuracy stalls (nothing crashes)",
             where,
             hint,
+            fix=offer if isinstance(offer, FixSpec) else None,
         )
+
+
+def _preprocess_module(view: BackboneView, expected: str) -> str | None:
+    """The keras.applications module whose preprocess_input gives what the weights expect
+    (the backbone's own module first)."""
+    for module in view.info.modules:
+        if family_mode(module) == expected:
+            return module
+    return None
 
 
 def _scaled_pipeline(setup: TrainingSetup) -> Pipeline | None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Callable
 
-from modelcheck.findings import Finding
+from modelcheck.findings import Finding, FixSpec
 from modelcheck.fix.source import Edit, NotFixed, SourceFile
+from modelcheck.fix.specs import same_place
 from modelcheck.ir import Location, TrainingSetup
 
 
@@ -63,23 +63,24 @@ class FixContext:
                 return setup
         raise NotFixed("the script could not be re-read to confirm the fix")
 
-    def api_use(self, finding: Finding) -> tuple[str, str]:
-        """(api, replacement) of an MC402 finding, from the IR (else from its message and hint)."""
-        for setup in self.setups:
-            for use in setup.api_uses:
-                if use.location == finding.location:
-                    return use.api, use.replacement
-        quoted = re.findall(r"`([^`]+)`", finding.message) + re.findall(r"`([^`]+)`", finding.hint or "")
-        if not quoted:
-            raise NotFixed("cannot tell which removed API this finding is about")
-        return quoted[0], quoted[-1] if len(quoted) > 1 else ""
 
 
 Fixer = Callable[[Finding, FixContext], Fix]
 
 
-def same_place(a: Location | None, b: Location | None) -> bool:
-    return a is not None and b is not None and (a.path, a.line, a.column) == (b.path, b.line, b.column)
+def offered(finding: Finding, why_not: str) -> FixSpec:
+    """The fix the rule attached to the finding; without one, ``NotFixed(why_not)``."""
+    if finding.fix is None:
+        raise NotFixed(why_not)
+    return finding.fix
 
 
-__all__ = ["Edit", "Fix", "FixContext", "Fixer", "NameSwap", "NotFixed", "SourceFile", "same_place"]
+def fact(spec: FixSpec, key: str) -> str:
+    """A fact the fixer cannot work without (a rule that offers the fix always records it)."""
+    value = spec.fact(key)
+    if value is None:
+        raise NotFixed(f"the rule's fix does not say which {key} to use; please report this")
+    return value
+
+
+__all__ = ["Edit", "Fix", "FixContext", "Fixer", "NameSwap", "NotFixed", "SourceFile", "fact", "offered", "same_place"]

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import ast
-import re
 
 from modelcheck.findings import Finding
-from modelcheck.fix.base import Fix, FixContext, NotFixed
+from modelcheck.fix import specs
+from modelcheck.fix.base import Fix, FixContext, NotFixed, fact, offered
 
 # Position of `monitor` among the positional parameters of the callbacks MC401 knows.
 _MONITOR_POSITION = {"ModelCheckpoint": 1, "EarlyStopping": 0, "ReduceLROnPlateau": 0}
 
 
 def fix_monitor(finding: Finding, ctx: FixContext) -> Fix:
-    """Replace the monitored name with the one the rule's hint names (``Use monitor='val_accuracy'.``)."""
-    suggestion = re.search(r"monitor='([^']+)'", finding.hint or "")
-    if suggestion is None:
-        raise NotFixed("no logged quantity is close to the monitored one (or fit() has no validation data): choose it by hand")
-    new = suggestion.group(1)
+    """Replace the monitored name with the logged one the rule's fix names (``'val_acc'`` → ``'val_accuracy'``)."""
+    spec = offered(finding, specs.NO_CLOSE_MONITOR)
+    new = fact(spec, specs.MONITOR)
     source = ctx.source(finding.location.path)
     offset = source.finding_offset(finding.location.line, finding.location.column)
     keyword = source.keyword_at(offset, "monitor")

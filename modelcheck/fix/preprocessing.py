@@ -16,7 +16,8 @@ import re
 
 from modelcheck.checks.scaling import scaling_mode
 from modelcheck.findings import Finding
-from modelcheck.fix.base import Fix, FixContext, NotFixed, same_place
+from modelcheck.fix import specs
+from modelcheck.fix.base import Fix, FixContext, NotFixed, fact, offered, same_place
 from modelcheck.fix.source import Edit, SourceFile, bound_names
 from modelcheck.ir import Location, TrainingSetup
 
@@ -24,9 +25,10 @@ _PREFIXES = (("tensorflow.python.keras", "tensorflow.keras"), ("tensorflow.keras
 
 
 def fix_preprocessing(finding: Finding, ctx: FixContext) -> Fix:
+    """``rescale=`` → ``preprocessing_function=<the module the rule's fix names>.preprocess_input``."""
     setup = ctx.setup_for(finding.location)
-    module = _module(finding, setup)
     sites = _rescale_sites(finding, setup, ctx)
+    module = fact(offered(finding, specs.NO_PREPROCESS_MODULE.format(backbone="the backbone")), specs.MODULE)
     edits: list[Edit] = []
     names: dict[str, str] = {}
     for source, keyword in sites:
@@ -41,25 +43,6 @@ def fix_preprocessing(finding: Finding, ctx: FixContext) -> Fix:
         others = ", ".join(f"{source.path}:{keyword.lineno}" for source, keyword in sites[1:])
         description += f", also at {others}"
     return Fix(finding, description, edits)
-
-
-def _module(finding: Finding, setup: TrainingSetup) -> str:
-    """The keras.applications module whose preprocess_input gives what the backbone expects."""
-    from modelcheck.knowledge import find_backbone, preprocessing_for_module
-
-    backbones = setup.model.backbones if setup.model is not None else ()
-    backbone = next((b for b in backbones if finding.message.startswith(b.name)), backbones[0] if len(backbones) == 1 else None)
-    info = find_backbone(backbone.name) if backbone is not None else None
-    if backbone is None or info is None:
-        raise NotFixed("cannot tell which backbone the pipeline feeds")
-    expected = info.preprocessing
-    if backbone.include_preprocessing is False and info.include_preprocessing_false:
-        expected = info.include_preprocessing_false[0]
-    hinted = re.search(r"keras\.applications\.(\w+)\.preprocess_input", finding.hint or "")
-    for module in ([hinted.group(1)] if hinted else []) + list(info.modules):
-        if preprocessing_for_module(module) == expected:
-            return module
-    raise NotFixed(f"no keras.applications preprocess_input produces the input {backbone.name} expects here: scale by hand")
 
 
 def _rescale_sites(finding: Finding, setup: TrainingSetup, ctx: FixContext) -> list[tuple[SourceFile, ast.keyword]]:

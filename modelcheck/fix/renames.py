@@ -20,56 +20,42 @@ Refused, with the reason: anything whose unit or meaning changes
 from __future__ import annotations
 
 import ast
-import re
 
 from modelcheck.findings import Finding
-from modelcheck.fix.base import Fix, FixContext, NameSwap, NotFixed
+from modelcheck.fix import specs
+from modelcheck.fix.base import Fix, FixContext, NameSwap, NotFixed, fact
+from modelcheck.fix.specs import CONVOLUTION, KEYWORDS, METHODS
 from modelcheck.fix.source import Edit, SourceFile, bound_names, string_quote
 
-METHODS = {"fit_generator": "fit", "predict_generator": "predict", "evaluate_generator": "evaluate", "predict_proba": "predict"}
-KEYWORDS = {
-    "lr": "learning_rate",
-    "nb_epoch": "epochs",
-    "output_dim": "units",
-    "nb_filter": "filters",
-    "subsample": "strides",
-    "border_mode": "padding",
-    "W_regularizer": "kernel_regularizer",
-    "b_regularizer": "bias_regularizer",
-    "dim_ordering": "data_format",
-    "input": "inputs",
-    "output": "outputs",
-}
 _DIM_ORDERING = {"tf": "channels_last", "th": "channels_first"}
-REFUSED_KEYWORDS = {
-    "samples_per_epoch": "the unit changes: it counted samples, steps_per_epoch counts batches — "
-                         "write steps_per_epoch=math.ceil(<samples> / batch_size) by hand",
-    "nb_val_samples": "the unit changes: it counted samples, validation_steps counts batches — "
-                      "write validation_steps=math.ceil(<samples> / batch_size) by hand",
-    "decay": "no argument replaces it: the decay becomes a learning-rate schedule "
-             "(keras.optimizers.schedules.InverseTimeDecay reproduces the old behaviour)",
-    "init": "Keras 1 initializer names differ ('normal', 'uniform'…): rename to kernel_initializer= and check the value by hand",
-    "nb_row": "rows and columns become one kernel_size=(rows, cols) argument",
-    "nb_col": "rows and columns become one kernel_size=(rows, cols) argument",
-}
-_CONV = re.compile(r"^(Convolution([123])D)\(")
 
 
 def fix_removed_api(finding: Finding, ctx: FixContext) -> Fix:
-    api, replacement = ctx.api_use(finding)
+    """Rewrite the removed API the rule's fix names (its ``api`` fact) at the finding's position."""
+    if finding.fix is None:
+        raise NotFixed(_why_not(finding, ctx))
+    api = fact(finding.fix, specs.API)
     source = ctx.source(finding.location.path)
     offset = source.finding_offset(finding.location.line, finding.location.column)
     if api.endswith("(") and api[:-1] in METHODS:
         return _method(finding, source, offset, api[:-1])
     if api.endswith("="):
         return _keyword(finding, source, offset, api[:-1])
-    conv = _CONV.match(api)
+    conv = CONVOLUTION.match(api)
     if conv:
         return _convolution(finding, source, offset, conv.group(1), conv.group(2))
-    if api == "predict_classes(":
-        raise NotFixed("predict_classes depends on the output activation: use np.argmax(model.predict(x), axis=-1) (softmax) "
-                       "or (model.predict(x) > 0.5).astype('int32') (sigmoid) by hand")
-    raise NotFixed(f"no one-to-one rewrite: use {replacement} by hand" if replacement else "no one-to-one rewrite")
+    raise NotFixed("no one-to-one rewrite")
+
+
+def _why_not(finding: Finding, ctx: FixContext) -> str:
+    """Why the rule offered no fix, asked of the same decision it made (for the API used at this place)."""
+    for setup in ctx.setups:
+        for use in setup.api_uses:
+            if use.location == finding.location:
+                offer = specs.removed_api(use.api, use.replacement, use.location)
+                if isinstance(offer, str):
+                    return offer
+    return "the rule offers no automatic fix for this API"
 
 
 def _method(finding: Finding, source: SourceFile, offset: int, name: str) -> Fix:
@@ -92,8 +78,6 @@ def _method(finding: Finding, source: SourceFile, offset: int, name: str) -> Fix
 
 
 def _keyword(finding: Finding, source: SourceFile, offset: int, key: str) -> Fix:
-    if key in REFUSED_KEYWORDS:
-        raise NotFixed(REFUSED_KEYWORDS[key])
     keyword = source.keyword_at(offset, key)
     call = source.parent(keyword) if keyword is not None else None
     if keyword is None or not isinstance(call, ast.Call):

@@ -20,6 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from modelcheck.vocab import AUGMENTATION_LAYERS
+
 TRAINING_DEPENDENT = {
     "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise",
     "GaussianDropout", "AlphaDropout", "ActivityRegularization",
@@ -211,7 +213,8 @@ def training_invariant(layer: Any) -> bool:
     if _is_model(layer):
         return all(training_invariant(sub) for sub in layer.layers)
     name = type(layer).__name__
-    if name in TRAINING_DEPENDENT or name.startswith("Random"):
+    # Augmentation is random in training only (AugMix, MixUp, Solarization… as well as the Random* layers).
+    if name in TRAINING_DEPENDENT or name in AUGMENTATION_LAYERS or name.startswith("Random"):
         return False
     if name == "BatchNormalization":
         return not layer.trainable  # Keras 3 runs a frozen BatchNormalization in inference mode

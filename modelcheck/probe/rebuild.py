@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from modelcheck.ir import Backbone, Compile, Layer, ModelGraph, TrainingSetup
+from modelcheck.vocab import LOSS_CLASSES, PROBABILISTIC_LOSSES
 from modelcheck.probe.build import (
     PreparedModel,
     ProbeUnsupported,
@@ -83,13 +84,7 @@ def _apply_ir_compile(prepared: PreparedModel, compiled: Compile | None) -> None
 def ir_loss(name: str, from_logits: bool | None) -> Any:
     import keras
 
-    classes = {
-        "categorical_crossentropy": "CategoricalCrossentropy",
-        "sparse_categorical_crossentropy": "SparseCategoricalCrossentropy",
-        "binary_crossentropy": "BinaryCrossentropy",
-        "binary_focal_crossentropy": "BinaryFocalCrossentropy",
-        "categorical_focal_crossentropy": "CategoricalFocalCrossentropy",
-    }
+    classes = {fn: cls for cls, fn in LOSS_CLASSES.items() if fn in PROBABILISTIC_LOSSES}
     if from_logits and name in classes:
         return getattr(keras.losses, classes[name])(from_logits=True)
     return name

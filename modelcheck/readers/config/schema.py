@@ -12,25 +12,22 @@ from typing import Any, Callable, Mapping
 
 from modelcheck.errors import InputError
 from modelcheck.readers.config.text import ConfigText, KeyPath, key_text
+from modelcheck.vocab import (
+    AUGMENTATION_ARGS,
+    AUGMENTATION_LAYERS,
+    AUGMENTATION_SETTINGS,
+    DATA_DEPENDENT_ARGS,
+    IMAGE_LAYERS,
+    LAYER_ALIASES,
+    OPTIMIZERS,
+)
 
 SECTIONS = ("model", "compile", "data", "fit", "callbacks", "expect")
 ROLES = ("train", "validation", "test")
 
-# ImageDataGenerator arguments that make a pipeline random, and the ones that only configure them.
-AUGMENT_ARGS = (
-    "rotation_range", "width_shift_range", "height_shift_range", "shear_range", "zoom_range",
-    "channel_shift_range", "brightness_range", "horizontal_flip", "vertical_flip",
-)
-AUGMENT_SETTINGS = ("fill_mode", "cval", "interpolation_order")
-# keras.layers preprocessing layers that augment (random at training time).
-AUGMENT_LAYERS = (
-    "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast", "RandomBrightness",
-    "RandomCrop", "RandomHeight", "RandomWidth", "RandomShear", "RandomHue", "RandomSaturation",
-    "RandomSharpness", "RandomGrayscale", "RandomColorJitter", "RandomColorDegeneration", "RandomErasing",
-    "RandomGaussianBlur", "RandomPerspective", "RandomPosterization", "RandomInvert", "RandomElasticTransform",
-    "RandAugment", "AugMix", "MixUp", "CutMix", "Solarization", "AutoContrast", "Equalization",
-)
-NORMALIZE_ARGS = ("featurewise_center", "samplewise_center", "featurewise_std_normalization", "samplewise_std_normalization", "zca_whitening")
+# The keras.layers an `augmentation:` list may name (from modelcheck.vocab): the random ones and the
+# deterministic image layers (which augment nothing: they never count as augmentation).
+AUGMENT_LAYERS = tuple(sorted(AUGMENTATION_LAYERS | IMAGE_LAYERS))
 
 # Keras 2 names removed in Keras 3 / TF >= 2.16: (replacement, the key whose value they carry).
 LEGACY_FIT = {
@@ -43,27 +40,20 @@ LEGACY_FIT = {
 }
 LEGACY_OPTIMIZER = {"lr": "learning_rate=", "decay": "a keras.optimizers.schedules.LearningRateSchedule as learning_rate="}
 
-# Keras's alias class names and the class they stand for.
-LAYER_ALIASES = {
-    "GlobalAvgPool2D": "GlobalAveragePooling2D", "GlobalMaxPool2D": "GlobalMaxPooling2D", "MaxPool2D": "MaxPooling2D",
-    "AvgPool2D": "AveragePooling2D", "Convolution2D": "Conv2D", "SeparableConvolution2D": "SeparableConv2D",
-    "GlobalAvgPool1D": "GlobalAveragePooling1D", "GlobalMaxPool1D": "GlobalMaxPooling1D",
-}
-HEAD_LAYERS = (*LAYER_ALIASES,
+HEAD_LAYERS = (*sorted(LAYER_ALIASES),
     "Dense", "Dropout", "Flatten", "GlobalAveragePooling2D", "GlobalMaxPooling2D", "GlobalAveragePooling1D",
     "GlobalMaxPooling1D", "BatchNormalization", "LayerNormalization", "GroupNormalization", "UnitNormalization",
     "Activation", "Softmax", "ReLU", "LeakyReLU", "PReLU", "ELU", "Conv2D", "Conv1D", "SeparableConv2D",
     "DepthwiseConv2D", "MaxPooling2D", "AveragePooling2D", "Reshape", "SpatialDropout2D", "GaussianNoise",
     "GaussianDropout", "AlphaDropout", "ActivityRegularization", "Identity", "ZeroPadding2D", "Cropping2D",
     "UpSampling2D", "Permute", "EinsumDense", "MultiHeadAttention", "Attention", "Rescaling", "Normalization",
-    "Resizing", "CenterCrop", *AUGMENT_LAYERS,
+    *AUGMENT_LAYERS,
 )
 CALLBACKS = (
     "ModelCheckpoint", "EarlyStopping", "ReduceLROnPlateau", "TensorBoard", "CSVLogger", "LearningRateScheduler",
     "TerminateOnNaN", "BackupAndRestore", "RemoteMonitor", "LambdaCallback", "ProgbarLogger", "History",
     "SwapEMAWeights",
 )
-OPTIMIZERS = ("Adam", "AdamW", "SGD", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "Ftrl", "Lion", "Lamb", "Adafactor", "LossScaleOptimizer")
 
 
 def _is_int(value: Any) -> bool:
@@ -155,10 +145,10 @@ PIPELINE_KEYS: dict[str, Kind] = {
     "batch_size": INT, "classes": STR_LIST, "shuffle": BOOL, "seed": INT, "interpolation": STR,
     "subset": one_of("training", "validation", "both", None), "validation_split": NUMBER, "follow_links": BOOL,
     "crop_to_aspect_ratio": BOOL, "pad_to_aspect_ratio": BOOL, "data_format": STR, "dtype": STR,
-    **{name: BOOL for name in NORMALIZE_ARGS},
+    **{name: BOOL for name in DATA_DEPENDENT_ARGS},
 }
 AUGMENT_KEYS: dict[str, Kind] = {
-    **{name: either(NUMBER, LIST, NULL) for name in AUGMENT_ARGS if name not in ("horizontal_flip", "vertical_flip")},
+    **{name: either(NUMBER, LIST, NULL) for name in AUGMENTATION_ARGS if name not in ("horizontal_flip", "vertical_flip")},
     "horizontal_flip": BOOL, "vertical_flip": BOOL, "fill_mode": STR, "cval": NUMBER, "interpolation_order": INT,
     **{name: either(MAP, BOOL, NUMBER, LIST, STR, NULL) for name in AUGMENT_LAYERS},
 }
@@ -349,7 +339,7 @@ def _compile(check: Validator, section: Any) -> None:
 
 
 def _pipeline(check: Validator, keys: KeyPath, pipeline: Any) -> None:
-    hints = {name: f" (augmentation goes under `augmentation:` — did you mean '{key_text(keys)}.augmentation.{name}'?)" for name in (*AUGMENT_ARGS, *AUGMENT_SETTINGS)}
+    hints = {name: f" (augmentation goes under `augmentation:` — did you mean '{key_text(keys)}.augmentation.{name}'?)" for name in (*AUGMENTATION_ARGS, *AUGMENTATION_SETTINGS)}
     hints["image_size"] = ""
     check.mapping(keys, pipeline, PIPELINE_KEYS, hints)
     augmentation = pipeline.get("augmentation")
@@ -357,9 +347,9 @@ def _pipeline(check: Validator, keys: KeyPath, pipeline: Any) -> None:
         check.mapping(keys + ("augmentation",), augmentation, AUGMENT_KEYS)
     elif isinstance(augmentation, list):
         for index, item in enumerate(augmentation):
-            name, _ = check.named(keys + ("augmentation", index), item, AUGMENT_LAYERS + AUGMENT_ARGS, "augmentation", {})
-            if name not in AUGMENT_LAYERS and name not in AUGMENT_ARGS and "." not in name:
-                raise check.fail(keys + ("augmentation", index), f"unknown augmentation '{name}'{suggest(name, AUGMENT_LAYERS + AUGMENT_ARGS)}")
+            name, _ = check.named(keys + ("augmentation", index), item, AUGMENT_LAYERS + AUGMENTATION_ARGS, "augmentation", {})
+            if name not in AUGMENT_LAYERS and name not in AUGMENTATION_ARGS and "." not in name:
+                raise check.fail(keys + ("augmentation", index), f"unknown augmentation '{name}'{suggest(name, AUGMENT_LAYERS + AUGMENTATION_ARGS)}")
 
 
 def _type_word(value: Any) -> str:

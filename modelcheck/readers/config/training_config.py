@@ -38,11 +38,8 @@ from modelcheck.ir import (
     TrainingSetup,
 )
 from modelcheck.readers.config.schema import (
-    AUGMENT_ARGS,
-    LAYER_ALIASES,
     LEGACY_FIT,
     LEGACY_OPTIMIZER,
-    NORMALIZE_ARGS,
     SECTIONS,
     looks_like_config,
     parse_fraction,
@@ -50,7 +47,17 @@ from modelcheck.readers.config.schema import (
     validate,
 )
 from modelcheck.readers.config.text import ConfigText, KeyPath, key_text, parse_config
-from modelcheck.vocab import ACTIVATION_LAYERS, canonical_activation, canonical_loss, canonical_metric, canonical_optimizer
+from modelcheck.vocab import (
+    ACTIVATION_LAYERS,
+    AUGMENTATION_ARGS,
+    DATA_DEPENDENT_ARGS,
+    IMAGE_LAYERS,
+    LAYER_ALIASES,
+    canonical_activation,
+    canonical_loss,
+    canonical_metric,
+    canonical_optimizer,
+)
 
 # Program order of a config-driven run: the model (and its freeze) is built, compiled, then fit.
 _FREEZE_ORDER, _COMPILE_ORDER, _FIT_ORDER = 0, 1, 2
@@ -334,7 +341,7 @@ class _Builder:
         factor: float | None = parse_fraction(rescale) if isinstance(rescale, str) else rescale
         family_key = "preprocessing" if "preprocessing" in spec else "preprocessing_function" if "preprocessing_function" in spec else None
         family = _family(spec[family_key]) if family_key else None
-        if any(spec.get(name) for name in NORMALIZE_ARGS) or (factor not in (None, 1) and family):
+        if any(spec.get(name) for name in DATA_DEPENDENT_ARGS) or (factor not in (None, 1) and family):
             return Scaling("unknown", location=self.loc(*keys))
         if factor is not None and factor != 1:
             return Scaling("rescale", float(factor), location=self.loc(*keys, "rescale"))
@@ -352,10 +359,10 @@ class _Builder:
         items = value.items() if isinstance(value, dict) else ((item, True) if isinstance(item, str) else next(iter(item.items())) for item in value)
         active = []
         for name, setting in items:
-            if name in AUGMENT_ARGS:
+            if name in AUGMENTATION_ARGS:
                 if setting not in (None, False, 0, 0.0, [], [1, 1], [1.0, 1.0]):
                     active.append(name)
-            elif name[:1].isupper() and setting is not False and setting is not None:
+            elif name[:1].isupper() and name not in IMAGE_LAYERS and setting is not False and setting is not None:
                 active.append(name)
         return tuple(active), (self.loc(*keys, "augmentation") if active else None)
 

@@ -27,6 +27,7 @@ from modelcheck.ir import (
 )
 from modelcheck.vocab import (
     ACTIVATION_LAYERS,
+    LAYER_ALIASES,
     canonical_activation,
     canonical_loss,
     canonical_metric,
@@ -38,7 +39,6 @@ MODEL_CLASSES = {"Functional", "Model", "Sequential"}
 MAX_LAYERS = 20_000
 # Models nested in models, and list nesting followed inside one value; a real config has a handful.
 MAX_NESTING = 64
-_CLASS_ALIASES = {"Convolution2D": "Conv2D", "MaxPool2D": "MaxPooling2D", "AvgPool2D": "AveragePooling2D"}
 
 
 def setup_from_configs(
@@ -129,7 +129,7 @@ def _graph(
     previous: str | None = None
     for index, entry in enumerate(parsed):
         raw_class = _text(entry.get("class_name")) or "Unknown"
-        layer_class = _CLASS_ALIASES.get(raw_class, raw_class)
+        layer_class = LAYER_ALIASES.get(raw_class, raw_class)
         layer_config = entry.get("config") if isinstance(entry.get("config"), dict) else {}
         layer_name = _text(entry.get("name")) or _text(layer_config.get("name")) or f"{layer_class.lower()}_{index}"
         shape = _input_shape(layer_config)

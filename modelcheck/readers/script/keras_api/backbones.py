@@ -11,16 +11,9 @@ from typing import Any, Mapping
 
 from modelcheck.ir import Location
 from modelcheck.readers.script.core.interpreter import UNKNOWN, Arg, as_shape
-from modelcheck.readers.script.keras_api.layers import (
-    _CLASS_ALIASES,
-    KLayer,
-    LayerObj,
-    ModelObj,
-    Node,
-    Tensor,
-    activation_name,
-    layer_output_shape,
-)
+from modelcheck.readers.script.keras_api.constructors import activation_name
+from modelcheck.readers.script.keras_api.layers import KLayer, LayerObj, ModelObj, Node, Tensor, layer_output_shape
+from modelcheck.readers.script.keras_api.names import CLASS_ALIASES
 from modelcheck.vocab import ACTIVATION_LAYERS
 
 _BACKBONE_PARAMS = ["include_top", "weights", "input_tensor", "input_shape", "pooling", "classes", "classifier_activation"]
@@ -204,7 +197,7 @@ def build_backbone(world: Any, name: str, args: list[Arg], kwargs: dict[str, Arg
                 entries.insert(index, (str(get_any(extra, "name")), str(get_any(extra, "class_name", "class"))))
     model.inputs = [x]
     for index, (layer_name, layer_class) in enumerate(entries[1:], start=1):
-        layer = LayerObj(_CLASS_ALIASES.get(layer_class, layer_class), layer_name, state.location)
+        layer = LayerObj(CLASS_ALIASES.get(layer_class, layer_class), layer_name, state.location)
         layer.world, layer.backbone, layer.kb_index = world, state, index
         layer.activation = ACTIVATION_LAYERS.get(layer.cls)
         call = Node(layer, [x], world.next_node_order(), None)

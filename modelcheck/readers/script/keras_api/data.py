@@ -14,7 +14,7 @@ import copy
 import os
 from typing import Any
 
-from modelcheck.vocab import AUGMENTATION_ARGS, DATA_DEPENDENT_ARGS
+from modelcheck.vocab import AUGMENTATION_ARGS, AUGMENTATION_LAYERS, DATA_DEPENDENT_ARGS
 from modelcheck.ir import Location, Scaling
 from modelcheck.readers.script.core.interpreter import (
     UNKNOWN,
@@ -29,10 +29,9 @@ from modelcheck.readers.script.core.interpreter import (
     is_number,
 )
 
-AUGMENTATION_LAYERS = {"RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
-                       "RandomBrightness", "RandomCrop", "RandomHeight", "RandomWidth", "RandAugment",
-                       "RandomColorJitter", "RandomShear", "RandomGrayscale", "RandomHue", "RandomSaturation"}
-PIXEL_LAYERS = AUGMENTATION_LAYERS | {"Rescaling", "Resizing", "CenterCrop", "Normalization"}
+# Layers in front of a network that keep the pixel scale: augmentation and resizing.
+SCALE_KEEPING_LAYERS = AUGMENTATION_LAYERS | {"Resizing", "CenterCrop"}
+PIXEL_LAYERS = SCALE_KEEPING_LAYERS | {"Rescaling", "Normalization"}
 _DATASET_PASS_THROUGH = {"prefetch", "cache", "shuffle", "batch", "repeat", "unbatch", "with_options", "apply"}
 TENSOR_PASS_THROUGH = {"tensorflow.cast", "tensorflow.identity", "tensorflow.convert_to_tensor", "keras.ops.cast"}
 _PIXEL_PASS_THROUGH = {

@@ -19,7 +19,7 @@ from modelcheck.ir import (
     Scaling,
     TrainingSetup,
 )
-from modelcheck.readers.script.keras_api.data import PipelineObj, PixelVal
+from modelcheck.readers.script.keras_api.data import SCALE_KEEPING_LAYERS, PipelineObj, PixelVal
 from modelcheck.readers.script.keras_api.layers import KLayer, LayerObj, ModelObj, layer_output_shape
 
 _CLASS_CONSTANT = re.compile(r"(nb|num|n|number_of|no_of)_?classes|classes_?(num|count)|n_?class", re.I)
@@ -174,21 +174,19 @@ def model_input_ops(model: Any) -> tuple[tuple[Any, ...], ...]:
         for layer in model.layers:
             if isinstance(layer, LayerObj) and layer.pixel_op is not None:
                 ops.append(layer.pixel_op)
-            elif not (isinstance(layer, LayerObj) and layer.cls in _PIXEL_STEPS):
+            elif not (isinstance(layer, LayerObj) and layer.cls in SCALE_KEEPING_LAYERS):
                 break
         return tuple(ops)
     nodes = sorted(model._nodes.values(), key=lambda n: n.order)
     for node in nodes:
         layer = node.layer
-        if isinstance(layer, LayerObj) and (layer.cls in _PIXEL_STEPS or layer.cls == "InputLayer" or layer.pixel_op):
+        if isinstance(layer, LayerObj) and (layer.cls in SCALE_KEEPING_LAYERS or layer.cls == "InputLayer" or layer.pixel_op):
             continue
         if node.inputs and node.inputs[0].pre_ops:
             return node.inputs[0].pre_ops
     return ()
 
 
-_PIXEL_STEPS = {"RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast", "RandomBrightness",
-                "RandomCrop", "RandomHeight", "RandomWidth", "Resizing", "CenterCrop", "RandAugment"}
 
 
 def fold_model_ops(scaling: Scaling | None, ops: tuple[tuple[Any, ...], ...]) -> Scaling | None:

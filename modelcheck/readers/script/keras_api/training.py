@@ -23,11 +23,9 @@ from modelcheck.readers.script.core.interpreter import (
     as_str,
     is_number,
 )
-from modelcheck.readers.script.keras_api.layers import snake_case
-from modelcheck.vocab import OPTIMIZER_DEFAULT_LR, canonical_loss, canonical_optimizer
+from modelcheck.vocab import OPTIMIZER_DEFAULT_LR, OPTIMIZERS, canonical_loss, canonical_optimizer, metric_logged_name
 
-OPTIMIZER_NAMES = {"Adam", "AdamW", "SGD", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "Ftrl", "Lion",
-                   "Lamb", "Adafactor", "LossScaleOptimizer"}
+OPTIMIZER_NAMES = frozenset(OPTIMIZERS)
 CALLBACK_MONITORS = {"ModelCheckpoint", "EarlyStopping", "ReduceLROnPlateau"}
 # Removed or renamed in Keras 3 / TF >= 2.16 (dotted paths after the keras package).
 REMOVED_PATHS = {
@@ -225,7 +223,7 @@ def make_metric(class_name: str, kwargs: dict[str, Arg]) -> MetricObj:
     given = kwargs.get("name")
     if given is not None:
         return MetricObj(as_str(given.value))
-    return MetricObj(snake_case(class_name))  # Keras's default metric name (AUC -> 'auc')
+    return MetricObj(metric_logged_name(class_name))  # Keras's default metric name (AUC -> 'auc')
 
 
 def do_compile(world: Any, model: Any, args: list[Arg], kwargs: dict[str, Arg], node: ast.Call) -> None:

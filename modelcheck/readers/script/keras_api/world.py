@@ -11,18 +11,9 @@ from typing import Any
 from modelcheck.ir import ApiUse, Location
 from modelcheck.readers.script.keras_api import backbones as script_backbone, data as script_data, layers as script_keras, training as script_train
 from modelcheck.readers.script.core.interpreter import UNKNOWN, Arg, Env, Interpreter, ModuleRef, as_shape, pure_call
-from modelcheck.readers.script.keras_api.layers import (
-    KLayer,
-    LayerObj,
-    ModelObj,
-    Node,
-    Tensor,
-    build_layer,
-    canonical_name,
-    keras_rest,
-    layer_output_shape,
-    snake_case,
-)
+from modelcheck.readers.script.keras_api.constructors import build_layer
+from modelcheck.readers.script.keras_api.layers import KLayer, LayerObj, ModelObj, Node, Tensor, layer_output_shape
+from modelcheck.readers.script.keras_api.names import canonical_name, keras_rest, snake_case
 
 _MERGE_FUNCTIONS = {name.lower(): name for name in ("Add", "Concatenate", "Multiply", "Average", "Maximum", "Minimum", "Subtract", "Dot")}
 # Calls on unknown objects that only Keras code makes.
@@ -444,7 +435,7 @@ def _pixel_steps(layers: list[KLayer]) -> tuple[tuple[Any, ...], ...] | None:
             return None
         if layer.pixel_op is not None:
             ops.append(layer.pixel_op)
-        elif layer.cls not in script_data.AUGMENTATION_LAYERS and layer.cls not in ("Resizing", "CenterCrop"):
+        elif layer.cls not in script_data.SCALE_KEEPING_LAYERS:
             return None
     return tuple(ops)
 
