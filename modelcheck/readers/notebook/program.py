@@ -149,3 +149,23 @@ def map_locations(value: Any, mapping: Callable[[Location], Location]) -> Any:
         return item
 
     return walk(value)
+
+
+def to_program_positions(setups: list[Any], findings: list[Any]) -> tuple[list[Any], list[Any], dict[Any, Any]]:
+    """Setups and findings with notebook positions as program lines (what ``--fix`` works on).
+
+    Returns (setups, findings, {program finding: the finding as given}).
+    """
+    firsts = {setup.path: {span.cell: span.first_line for span in setup.cells} for setup in setups if setup.cells}
+    if not firsts:
+        return setups, findings, {}
+
+    def mapping(location: Location) -> Location:
+        cells = firsts.get(location.path)
+        if cells is None or location.cell is None or location.cell not in cells:
+            return location
+        line = None if location.line is None else cells[location.cell] + location.line - 1
+        return dataclasses.replace(location, cell=None, line=line, file_line=None)
+
+    mapped = [map_locations(finding, mapping) for finding in findings]
+    return [map_locations(setup, mapping) for setup in setups], mapped, dict(zip(mapped, findings))
