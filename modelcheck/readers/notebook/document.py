@@ -217,7 +217,7 @@ class _Scan:
         if isinstance(major, int) and not isinstance(major, bool) and major != 4:
             raise InputError(f"nbformat {major} notebook: only nbformat 4 is read")
         if document.language is not None and document.language != "python":
-            raise NoSetup(f"a {document.language} notebook, not Python")
+            raise NoSetup(f"not a Python notebook (its language is {document.language})")
 
     def read_cells(self, document: Document) -> None:
         code = 0
