@@ -288,3 +288,47 @@ def test_other_languages_are_not_python(tmp_path):
     path = write(tmp_path / "r.ipynb", [code("library(keras)")], language="R")
     findings = run_json(str(path), cwd=tmp_path)[1]["findings"]
     assert [(f["code"], f["message"]) for f in findings] == [("MC002", "not a Python notebook (its language is r)")]
+
+
+# -- the probe ----------------------------------------------------------------------------------------
+
+PROBE_HEAD = """\
+from keras import layers, models
+
+model = models.Sequential([
+    layers.Input(shape=(32, 32, 3)),
+    layers.Conv2D(8, 3, activation="relu"),
+    layers.MaxPooling2D(4),
+    layers.Flatten(),
+    layers.Dense(64, activation="softmax"),
+    layers.Dense(5, activation="softmax"),
+])"""
+
+
+def test_probe_rebuilds_a_notebook_setup(tmp_path):
+    pytest.importorskip("keras")
+    from modelcheck.probe import probe
+
+    path = write(tmp_path / "probe.ipynb", [code("%matplotlib inline"), code(PROBE_HEAD),
+                                            code('model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])')])
+    result = probe(str(path), steps=30, seconds=60)
+    stalled = next((f for f in result.findings if f.code == "MC502"), None)
+    assert stalled is not None, result.console_lines()
+    assert (stalled.location.cell, stalled.location.line) == (3, 1)
+    assert "MC101 fix" in stalled.message
+
+
+def test_baseline_keeps_hiding_findings_when_cells_move(tmp_path):
+    path = write(tmp_path / "train.ipynb", _cells())
+    assert run_cli(str(path), "--write-baseline", "baseline.json", cwd=tmp_path).returncode == 0
+    assert run_cli(str(path), "--baseline", "baseline.json", cwd=tmp_path).returncode == 0
+    # A new code cell on top renumbers every cell: the findings stay hidden (fingerprints are the lines' text).
+    write(path, [code("import os")] + _cells())
+    hidden = run_cli(str(path), "--baseline", "baseline.json", "--format", "json", cwd=tmp_path)
+    assert hidden.returncode == 0 and json.loads(hidden.stdout)["findings"] == [], hidden.stdout
+    # Editing the softmax line shows its finding again, at its new cell.
+    cells = [code("import os")] + _cells()
+    cells[5]["source"] = [line.replace("Dense(256,", "Dense(128,") for line in cells[5]["source"]]
+    write(path, cells)
+    shown = json.loads(run_cli(str(path), "--baseline", "baseline.json", "--format", "json", cwd=tmp_path).stdout)["findings"]
+    assert [(f["code"], f["cell"], f["line"]) for f in shown] == [("MC101", 4, 4)], shown
