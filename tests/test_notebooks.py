@@ -332,3 +332,42 @@ def test_baseline_keeps_hiding_findings_when_cells_move(tmp_path):
     write(path, cells)
     shown = json.loads(run_cli(str(path), "--baseline", "baseline.json", "--format", "json", cwd=tmp_path).stdout)["findings"]
     assert [(f["code"], f["cell"], f["line"]) for f in shown] == [("MC101", 4, 4)], shown
+
+
+# -- fuzzing: whatever the notebook, a setup or one MC001/MC002, and --fix keeps it valid JSON ---------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_LINES = st.sampled_from([
+    "%matplotlib inline", "!pip install x \\", "  --quiet", "%%time", "%%bash", "model.fit?", "x = (1,", "% 2)",
+    "from keras import layers, models", "m = models.Sequential([layers.Dense(4, activation='softmax'), layers.Dense(2, activation='softmax')])",
+    "m.compile(loss='categorical_crossentropy')", "  # modelcheck: ignore[MC101]", '"""', "", "\t", "é ü 中", "\\", "\r",
+])
+_SOURCE = st.one_of(st.lists(_LINES.map(lambda s: s + "\n"), max_size=6), _LINES, st.integers(), st.none(), st.lists(st.integers(), max_size=2))
+_CELL = st.fixed_dictionaries({"cell_type": st.sampled_from(["code", "markdown", "raw", 3]), "source": _SOURCE},
+                              optional={"outputs": st.lists(st.dictionaries(st.text(max_size=3), st.text(max_size=5), max_size=2), max_size=2)})
+_NOTEBOOK = st.fixed_dictionaries({"cells": st.lists(_CELL, max_size=5)}, optional={"nbformat": st.sampled_from([3, 4, "4"]), "metadata": st.just({})})
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(document=_NOTEBOOK, indent=st.sampled_from([None, 1, 2]), cut=st.integers(min_value=0, max_value=40))
+def test_fuzzed_notebooks_never_crash_and_fixes_stay_json(tmp_path, document, indent, cut):
+    from modelcheck.fix.apply import fix_files
+    from modelcheck.runner import check_paths
+
+    text = json.dumps(document, indent=indent, ensure_ascii=False)
+    path = tmp_path / "fuzz.ipynb"
+    for data in (text, text[: len(text) - cut]):  # whole, and cut short
+        path.write_text(data, encoding="utf-8")
+        result = check_paths([str(path)])
+        problems = [f for f in result.findings if f.code in ("MC001", "MC002")]
+        assert all("internal error" not in f.message for f in problems), problems
+        assert len(problems) <= 1 and (not problems or not result.setups)
+        if result.setups:
+            outcome = fix_files(result.findings, write=True, setups=result.setups)
+            fixed = json.loads(path.read_text(encoding="utf-8"))
+            if not outcome.written:
+                assert path.read_text(encoding="utf-8") == data
+            else:
+                assert [c.get("outputs") for c in fixed["cells"]] == [c.get("outputs") for c in document["cells"]]
