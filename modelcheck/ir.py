@@ -368,6 +368,16 @@ class TrainingSetup:
                 return self.source_lines[span.first_line - 1 : span.first_line - 1 + span.lines]
         return ()
 
+    def line_location(self, line: int, column: int | None = None) -> Location:
+        """The Location of line ``line`` of ``source_lines`` (in a notebook: its cell and the line in it).
+
+        For findings made from the source text itself (a suppression comment, MC004).
+        """
+        for span in self.cells:
+            if span.first_line <= line < span.first_line + span.lines:
+                return Location(self.path, line=line - span.first_line + 1, column=column, cell=span.cell)
+        return Location(self.path, line=line, column=column)
+
     def sources(self) -> dict[str, tuple[str, ...]]:
         """Every text a finding's line can count in, by ``Location.source_name`` (a notebook: one per cell)."""
         if not self.source_lines:

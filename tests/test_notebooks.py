@@ -371,3 +371,17 @@ def test_fuzzed_notebooks_never_crash_and_fixes_stay_json(tmp_path, document, in
                 assert path.read_text(encoding="utf-8") == data
             else:
                 assert [c.get("outputs") for c in fixed["cells"]] == [c.get("outputs") for c in document["cells"]]
+
+
+def test_setup_maps_its_source_lines_to_cells(nb):
+    """Findings made from the text (suppression comments) find their cell through the setup."""
+    from modelcheck.inputs import load
+
+    setup = load([str(nb)]).setups[0]
+    assert [(s.cell, s.first_line, s.lines) for s in setup.cells] == [(1, 1, 6), (2, 7, 2), (3, 9, 7), (4, 16, 4)]
+    assert setup.source_lines[0] == "%matplotlib inline"  # excerpts show the cell as written
+    where = setup.line_location(12, 5)
+    assert (where.cell, where.line, where.column) == (3, 4, 5)
+    assert setup.lines_of(where)[where.line - 1] == "    layers.Dense(256, activation='softmax'),"
+    assert sorted([setup.line_location(16), setup.line_location(1), setup.line_location(9)], key=lambda l: l.sort_key()) == [
+        setup.line_location(1), setup.line_location(9), setup.line_location(16)]
