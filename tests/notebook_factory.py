@@ -7,6 +7,21 @@ from pathlib import Path
 from typing import Any
 
 
+# A small CNN with a hidden softmax on line 8 (MC101 at 8:5), quick for the probe.
+SMALL_CNN = """\
+from keras import layers, models
+
+model = models.Sequential([
+    layers.Input(shape=(32, 32, 3)),
+    layers.Conv2D(8, 3, activation="relu"),
+    layers.MaxPooling2D(4),
+    layers.Flatten(),
+    layers.Dense(64, activation="softmax"),
+    layers.Dense(5, activation="softmax"),
+])"""
+COMPILE = 'model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])'
+
+
 def code(source: str, outputs: list[dict[str, Any]] | None = None, count: int | None = None) -> dict[str, Any]:
     return {"cell_type": "code", "execution_count": count, "id": f"c{abs(hash(source)) % 10**8:08d}", "metadata": {},
             "outputs": outputs or [], "source": source.splitlines(keepends=True)}

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, run_cli, run_json
-from notebook_factory import code, dumps, markdown, notebook, write
+from notebook_factory import COMPILE, SMALL_CNN, code, dumps, markdown, notebook, write
 
 IMPORTS = """\
 %matplotlib inline
@@ -292,25 +292,11 @@ def test_other_languages_are_not_python(tmp_path):
 
 # -- the probe ----------------------------------------------------------------------------------------
 
-PROBE_HEAD = """\
-from keras import layers, models
-
-model = models.Sequential([
-    layers.Input(shape=(32, 32, 3)),
-    layers.Conv2D(8, 3, activation="relu"),
-    layers.MaxPooling2D(4),
-    layers.Flatten(),
-    layers.Dense(64, activation="softmax"),
-    layers.Dense(5, activation="softmax"),
-])"""
-
-
 def test_probe_rebuilds_a_notebook_setup(tmp_path):
     pytest.importorskip("keras")
     from modelcheck.probe import probe
 
-    path = write(tmp_path / "probe.ipynb", [code("%matplotlib inline"), code(PROBE_HEAD),
-                                            code('model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])')])
+    path = write(tmp_path / "probe.ipynb", [code("%matplotlib inline"), code(SMALL_CNN), code(COMPILE)])
     result = probe(str(path), steps=30, seconds=60)
     stalled = next((f for f in result.findings if f.code == "MC502"), None)
     assert stalled is not None, result.console_lines()
