@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import os
-import re
 from pathlib import Path
 
 import pytest
@@ -371,3 +369,15 @@ def test_setup_maps_its_source_lines_to_cells(nb):
     assert setup.lines_of(where)[where.line - 1] == "    layers.Dense(256, activation='softmax'),"
     assert sorted([setup.line_location(16), setup.line_location(1), setup.line_location(9)], key=lambda l: l.sort_key()) == [
         setup.line_location(1), setup.line_location(9), setup.line_location(16)]
+
+
+def test_fix_on_the_bundled_notebook_names_cells_everywhere(tmp_path):
+    path = tmp_path / "train_sequential.ipynb"
+    path.write_bytes((ROOT / "examples/seed000/train_sequential.ipynb").read_bytes())
+    result = run_cli(str(path), "--fix", cwd=tmp_path)
+    assert ("fixed train_sequential.ipynb:cell 5:1:36: MC201 rescale=1.0 / 255 → preprocessing_function=preprocess_input (vgg16), "
+            "also at train_sequential.ipynb:cell 5:2") in result.stderr, result.stderr
+    assert "fixed train_sequential.ipynb:cell 6:2:21: MC402 fit_generator( → fit(" in result.stderr
+    cells = [c for c in json.loads(path.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code"]
+    assert cells[5]["source"][:2] == ["%%time\n", "history = vgg_model.fit(\n"]  # the cell magic is kept as written
+    assert cells[5]["outputs"][0]["text"][0] == "Epoch 1/10\n"

@@ -38,7 +38,7 @@ def fix_preprocessing(finding: Finding, ctx: FixContext) -> Fix:
     first_source, first_keyword = sites[0]
     description = f"{first_source.segment(first_keyword)} → preprocessing_function={names[first_source.path]} ({module})"
     if len(sites) > 1:
-        others = ", ".join(f"{source.path}:{keyword.lineno}" for source, keyword in sites[1:])
+        others = ", ".join(source.place(keyword.lineno) for source, keyword in sites[1:])
         description += f", also at {others}"
     return Fix(finding, description, edits)
 

@@ -181,6 +181,10 @@ class SourceFile:
     def encode(self, text: str) -> bytes:
         return text.encode(self.encoding)
 
+    def place(self, line: int) -> str:
+        """How a message names line ``line`` of this text: ``train.py:35`` (a notebook: ``nb.ipynb:cell 5:2``)."""
+        return f"{self.path}:{line}"
+
     def diff(self, text: str) -> str:
         """A unified diff from the file's text to ``text``."""
         import difflib

@@ -62,6 +62,10 @@ class NotebookSource(SourceFile):
         notebook = self._outcomes[text][0]
         return (("\ufeff" if self.program.document.bom else "") + notebook).encode("utf-8")
 
+    def place(self, line: int) -> str:
+        cell = self.program.cell_at_line(line)
+        return f"{self.path}:{line}" if cell is None else f"{self.path}:cell {cell.number}:{line - cell.first_line + 1}"
+
     def diff(self, text: str) -> str:
         """A unified diff per changed cell (``nb.ipynb:cell 3``), in the cells' own lines."""
         parts = []
