@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -381,3 +384,24 @@ def test_fix_on_the_bundled_notebook_names_cells_everywhere(tmp_path):
     cells = [c for c in json.loads(path.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code"]
     assert cells[5]["source"][:2] == ["%%time\n", "history = vgg_model.fit(\n"]  # the cell magic is kept as written
     assert cells[5]["outputs"][0]["text"][0] == "Epoch 1/10\n"
+
+
+def test_outputs_are_passed_over_not_decoded(tmp_path):
+    """Reading a notebook of 30 MB of plots allocates little beyond the file's own bytes."""
+    cells = _cells()
+    cells[-1]["outputs"] = [{"data": {"image/png": "iVBOR" + "A" * 3_000_000 + "é"}, "metadata": {}, "output_type": "display_data"}] * 10
+    path = write(tmp_path / "plots.ipynb", cells)
+    size = path.stat().st_size
+    script = (
+        "import sys, tracemalloc\n"
+        "from modelcheck.readers.notebook.document import read_document\n"
+        "tracemalloc.start()\n"
+        f"document = read_document({str(path)!r})\n"
+        "print(tracemalloc.get_traced_memory()[1], len(document.cells))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    peak, cells_read = map(int, done.stdout.split())
+    assert cells_read == 4
+    assert peak < size * 1.3, (peak, size)  # the bytes once; decoding the outputs to text would double it

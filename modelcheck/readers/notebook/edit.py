@@ -27,9 +27,10 @@ class NotebookSource(SourceFile):
     def __init__(self, path: str, program: Program):
         super().__init__(path, program.text.encode("utf-8"))
         self.program = program
-        self._outcomes: dict[str, tuple[str, dict[int, str]]] = {}
-        text = program.document.text
-        self._ascii = text.isascii() and "\\u" in text
+        self._outcomes: dict[str, tuple[bytes, dict[int, str]]] = {}
+        data = program.document.data
+        # Jupyter writes non-ASCII as is; a file that escapes it (\u00e9) gets escapes.
+        self._ascii = data.isascii() and b"\\u" in data
 
     @classmethod
     def read(cls, path: str) -> "NotebookSource":
@@ -59,8 +60,7 @@ class NotebookSource(SourceFile):
         return text
 
     def encode(self, text: str) -> bytes:
-        notebook = self._outcomes[text][0]
-        return (("\ufeff" if self.program.document.bom else "") + notebook).encode("utf-8")
+        return self._outcomes[text][0]
 
     def place(self, line: int) -> str:
         cell = self.program.cell_at_line(line)
@@ -118,11 +118,10 @@ class NotebookSource(SourceFile):
 
     # -- the JSON text ----------------------------------------------------------------
 
-    def _notebook_text(self, sources: dict[int, str]) -> str:
-        """The notebook's text with the given cells' sources rewritten, every other byte kept."""
-        document = self.program.document
-        text = document.text
-        replacements: list[tuple[int, int, str]] = []
+    def _notebook_text(self, sources: dict[int, str]) -> bytes:
+        """The notebook's bytes with the given cells' sources rewritten, every other byte kept."""
+        text = self.program.document.data
+        replacements: list[tuple[int, int, bytes]] = []
         for number, source in sources.items():
             raw = self.program.cells[number - 1].raw
             if not raw.is_list:
@@ -130,19 +129,21 @@ class NotebookSource(SourceFile):
                 replacements.append((piece.start, piece.end, self._token(source)))
             else:
                 replacements.append((raw.list_start, raw.list_end, self._list(raw, source)))
-        for start, end, new in sorted(replacements, reverse=True):
-            text = text[:start] + new + text[end:]
-        return text[1:] if document.bom else text
+        parts, position = [], 0
+        for start, end, new in sorted(replacements):
+            parts += [text[position:start], new]
+            position = end
+        return b"".join(parts + [text[position:]])
 
-    def _token(self, value: str) -> str:
-        return json.dumps(value, ensure_ascii=self._ascii)
+    def _token(self, value: str) -> bytes:
+        return json.dumps(value, ensure_ascii=self._ascii).encode("utf-8")
 
-    def _list(self, raw: RawCell, source: str) -> str:
+    def _list(self, raw: RawCell, source: str) -> bytes:
         """The cell's new ``[...]`` source list: unchanged strings keep their tokens and separators."""
-        text = self.program.document.text
+        text = self.program.document.data
         old = [piece.value for piece in raw.pieces]
         new = _jupyter_lines(source)
-        tokens: list[tuple[str, int | None]] = []
+        tokens: list[tuple[bytes, int | None]] = []
         matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
         for tag, a0, a1, b0, b1 in matcher.get_opcodes():
             if tag == "equal":
@@ -153,21 +154,21 @@ class NotebookSource(SourceFile):
             head = text[raw.list_start + 1 : raw.pieces[0].start]
             tail = text[raw.pieces[-1].end : raw.list_end - 1]
             separators = [text[a.end : b.start] for a, b in zip(raw.pieces, raw.pieces[1:])]
-            default = separators[0] if separators else "," + head
-        else:
-            key_line = text[text.rfind("\n", 0, raw.list_start) + 1 : raw.list_start]
+            default = separators[0] if separators else b"," + head
+        else:  # an empty list gets Jupyter's layout: one string a line, one space deeper than the key
+            key_line = text[text.rfind(b"\n", 0, raw.list_start) + 1 : raw.list_start]
             indent = key_line[: len(key_line) - len(key_line.lstrip())]
-            head, tail, separators = "\n" + indent + " ", "\n" + indent, []
-            default = ",\n" + indent + " "
+            head, tail, separators = b"\n" + indent + b" ", b"\n" + indent, []
+            default = b",\n" + indent + b" "
         if not tokens:
-            return "[]"
-        out = ["[", head, tokens[0][0]]
+            return b"[]"
+        out = [b"[", head, tokens[0][0]]
         for (_, before), (token, after) in zip(tokens, tokens[1:]):
             kept = before is not None and after == before + 1
             out.append(separators[before] if kept else default)  # type: ignore[index]
             out.append(token)
-        out.extend([tail, "]"])
-        return "".join(out)
+        out.extend([tail, b"]"])
+        return b"".join(out)
 
 
 def _jupyter_lines(source: str) -> list[str]:

@@ -63,7 +63,7 @@ class Program:
         lines: list[str] = []
         self.cells: list[CodeCell] = []
         offset, line = 0, 1
-        for number, raw in enumerate(document.code_cells, start=1):
+        for number, raw in enumerate(document.cells, start=1):
             source = raw.text
             masked_text, masked = mask_magics(source)
             ending = "" if masked_text.endswith(("\n", "\r")) else "\n"
