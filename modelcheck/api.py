@@ -87,7 +87,7 @@ class Report:
         from modelcheck.report.console import render
 
         buffer = io.StringIO()
-        sources = {setup.path: setup.source_lines for setup in self.setups if setup.source_lines}
+        sources = {name: lines for setup in self.setups for name, lines in setup.sources().items()}
         render(list(self.findings), self.files, sources=sources, stream=buffer, color=False)
         return buffer.getvalue()
 

@@ -94,7 +94,7 @@ def new_findings(findings: Iterable[Finding], file: str, sources: Mapping[str, t
 def finding_key(finding: Finding, root: Path, lines: "_Lines") -> Key:
     """(code, path, fingerprint) of a finding, independent of its line number."""
     where = finding.location
-    text = lines.get(where.path, where.line)
+    text = lines.get(where.source_name, where.line)
     if text is not None:
         content = f"line\0{where.key or ''}\0{' '.join(text.split())}"
     elif where.layer:

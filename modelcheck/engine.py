@@ -82,7 +82,7 @@ def run_rules(setup: TrainingSetup, settings: Settings) -> list[Finding]:
             continue
         for func in funcs:
             for finding in func(setup, settings):
-                if settings.is_selected(finding.code) and not _suppressed(finding, setup.source_lines):
+                if settings.is_selected(finding.code) and not _suppressed(finding, setup.lines_of(finding.location)):
                     found.add(finding)
     return sorted(found)
 
@@ -109,7 +109,10 @@ def _per_file_ignores(path: str, settings: Settings) -> list[str]:
 
 
 def _suppressed(finding: Finding, lines: tuple[str, ...]) -> bool:
-    """`# modelcheck: ignore[MC101]` on the finding's line or the line above it."""
+    """`# modelcheck: ignore[MC101]` on the finding's line or the line above it.
+
+    ``lines`` are those the finding's line counts in (a notebook cell's own lines).
+    """
     line = finding.location.line
     if not line or not lines:
         return False

@@ -24,8 +24,9 @@ from modelcheck.settings import READ_TIMEOUT_ENV, read_timeout
 
 MODEL_SUFFIXES = {".keras", ".h5", ".hdf5"}
 SCRIPT_SUFFIXES = {".py"}
+NOTEBOOK_SUFFIXES = {".ipynb"}
 CONFIG_SUFFIXES = {".yaml", ".yml", ".toml", ".json"}
-KNOWN_SUFFIXES = MODEL_SUFFIXES | SCRIPT_SUFFIXES | CONFIG_SUFFIXES
+KNOWN_SUFFIXES = MODEL_SUFFIXES | SCRIPT_SUFFIXES | NOTEBOOK_SUFFIXES | CONFIG_SUFFIXES
 SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "env", "node_modules", "__pycache__", ".tox", ".mypy_cache", ".pytest_cache", "site-packages", "build", "dist"}
 @dataclass
 class Loaded:
@@ -127,6 +128,8 @@ def _kind(name: str) -> str:
         return "model"
     if suffix in SCRIPT_SUFFIXES:
         return "script"
+    if suffix in NOTEBOOK_SUFFIXES:
+        return "notebook"
     if suffix in CONFIG_SUFFIXES:
         return "config"
     return "unknown"
@@ -137,6 +140,10 @@ def _read_file(name: str, kind: str) -> TrainingSetup:
 
     if kind == "config":
         return _read_structured(name)
+    if kind == "notebook":
+        from modelcheck.readers.notebook import read_notebook
+
+        return read_notebook(name)
     # A model file, or an unknown suffix named explicitly: sniffed by content.
     return read_model_file(name)
 
@@ -279,7 +286,9 @@ def _read_one(loaded: Loaded, name: str, explicit: bool, read: Callable[[], Trai
             loaded.findings.append(report("MC002", _one_line(str(why)) or "no Keras model or training setup found", Location(name)))
     except InputError as error:
         key = _one_line(error.key) if isinstance(error.key, str) else None
-        location = Location(name, line=error.line, column=error.column, key=key)
+        # A notebook's error counts its line in a code cell (readers/notebook).
+        cell, file_line = getattr(error, "cell", None), getattr(error, "file_line", None)
+        location = Location(name, line=error.line, column=error.column, key=key, cell=cell, file_line=file_line)
         loaded.findings.append(report("MC001", _one_line(str(error)) or "cannot read this file", location))
     except OSError as error:
         loaded.findings.append(report("MC001", _one_line(_os_problem(error)), Location(name)))

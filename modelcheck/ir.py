@@ -25,13 +25,24 @@ class Location:
     """Slash-separated nesting path of a layer in a model file, e.g. ``vgg16/block5_conv1``."""
     key: str | None = None
     """Dotted key path in a training config, e.g. ``compile.optimizer.learning_rate``."""
+    cell: int | None = None
+    """In a notebook: the 1-based index of the code cell among the notebook's code cells
+    (markdown and raw cells are not counted); ``line`` then counts within that cell."""
+    file_line: int | None = field(default=None, compare=False)
+    """In a notebook: the line of the ``.ipynb`` file's JSON text that holds this source line
+    (for SARIF and GitHub annotations, which address the file as text)."""
 
     def sort_key(self) -> tuple[Any, ...]:
-        return (self.path, self.line or 0, self.column or 0, self.layer or "", self.key or "")
+        return (self.path, self.cell or 0, self.line or 0, self.column or 0, self.layer or "", self.key or "")
+
+    @property
+    def source_name(self) -> str:
+        """The name of the text ``line`` counts in: the path, or ``nb.ipynb:cell 3`` for a notebook cell."""
+        return self.path if self.cell is None else f"{self.path}:cell {self.cell}"
 
     def describe(self) -> str:
-        """Human-readable position: ``train.py:31:5`` or ``model.keras [vgg16/dense]``."""
-        text = self.path
+        """Human-readable position: ``train.py:31:5``, ``nb.ipynb:cell 7:3:5`` or ``model.keras [vgg16/dense]``."""
+        text = self.source_name
         if self.line is not None:
             text += f":{self.line}"
             if self.column is not None:
@@ -310,6 +321,18 @@ class Expectation:
 
 
 @dataclass(frozen=True)
+class CellSpan:
+    """One code cell of a notebook inside the program its code cells make."""
+
+    cell: int
+    """1-based index among the notebook's code cells."""
+    first_line: int
+    """Line of the program (and of ``TrainingSetup.source_lines``) where the cell begins."""
+    lines: int
+    """How many lines the cell has."""
+
+
+@dataclass(frozen=True)
 class TrainingSetup:
     """Everything one input tells about a training setup."""
 
@@ -330,7 +353,38 @@ class TrainingSetup:
     """Declared class count (script constant, config num_classes), when stated."""
     num_classes_location: Location | None = None
     source_lines: tuple[str, ...] = field(default=(), compare=False, repr=False)
-    """The input's text lines (scripts and configs), for excerpts and suppressions."""
+    """The input's text lines (scripts and configs), for excerpts and suppressions.
+
+    For a notebook: the lines of its code cells, one after the other (see ``cells``)."""
+    cells: tuple[CellSpan, ...] = field(default=(), compare=False, repr=False)
+    """For a notebook: where each code cell's lines sit in ``source_lines``."""
+
+    def lines_of(self, location: Location) -> tuple[str, ...]:
+        """The lines ``location.line`` counts in: a notebook cell's own lines, else the whole input's."""
+        if location.cell is None or not self.cells:
+            return self.source_lines
+        for span in self.cells:
+            if span.cell == location.cell:
+                return self.source_lines[span.first_line - 1 : span.first_line - 1 + span.lines]
+        return ()
+
+    def line_location(self, line: int, column: int | None = None) -> Location:
+        """The Location of line ``line`` of ``source_lines`` (in a notebook: its cell and the line in it).
+
+        For findings made from the source text itself (a suppression comment, MC004).
+        """
+        for span in self.cells:
+            if span.first_line <= line < span.first_line + span.lines:
+                return Location(self.path, line=line - span.first_line + 1, column=column, cell=span.cell)
+        return Location(self.path, line=line, column=column)
+
+    def sources(self) -> dict[str, tuple[str, ...]]:
+        """Every text a finding's line can count in, by ``Location.source_name`` (a notebook: one per cell)."""
+        if not self.source_lines:
+            return {}
+        if not self.cells:
+            return {self.path: self.source_lines}
+        return {Location(self.path, cell=span.cell).source_name: self.lines_of(Location(self.path, cell=span.cell)) for span in self.cells}
 
     @property
     def compile(self) -> Compile | None:

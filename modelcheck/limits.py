@@ -40,3 +40,7 @@ def _noise_to_space(match: re.Match[bytes]) -> bytes:
     if b"f" in (match.group("prefix") or b"").lower():
         return b" " + match.group("string").strip(b"\"'") + b" "
     return b" "
+# A notebook's outputs (plots as base64 images) make most of its bytes: the file is read
+# whole up to this bound, its outputs parsed one cell at a time and dropped.
+MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024
+MAX_NOTEBOOK_CELLS = 20_000

@@ -18,7 +18,8 @@ class Result:
     files: list[str] = field(default_factory=list)
 
     def sources(self) -> dict[str, tuple[str, ...]]:
-        return {setup.path: setup.source_lines for setup in self.setups if setup.source_lines}
+        """Source lines by ``Location.source_name`` (a notebook gives one entry per code cell)."""
+        return {name: lines for setup in self.setups for name, lines in setup.sources().items()}
 
 
 def check_paths(paths: list[str], settings: Settings | None = None) -> Result:

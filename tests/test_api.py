@@ -48,7 +48,7 @@ def test_paths_lists_and_directories(monkeypatch):
     assert {f.location.path for f in both.findings} == {EXAMPLE, "examples/seed001/train.py"}
     assert both.files == 2
     folder = modelcheck.check(ROOT / "examples" / "seed000", config=Settings(select=("MC101",)))
-    assert folder.codes == ["MC101"] and folder.files == 3
+    assert folder.codes == ["MC101"] and folder.files == 4  # three scripts and a notebook
 
     document = json.loads(one.to_json())
     assert document["version"] == 1 and document["summary"]["findings"] == len(one.findings)

@@ -19,6 +19,9 @@ EXPECTED = {
         (62, "MC304"),  # validation_steps=nb_validation_samples
     ],
     "seed000/train_sequential.py": [(4, "MC402"), (22, "MC105"), (34, "MC402"), (37, "MC201"), (56, "MC402"), (58, "MC304"), (61, "MC304")],
+    # The same script in code cells (a magic on top of each of cells 1 and 6): (cell, line in cell).
+    "seed000/train_sequential.ipynb": [((1, 5), "MC402"), ((3, 5), "MC105"), ((4, 6), "MC402"), ((5, 1), "MC201"),
+                                       ((6, 2), "MC402"), ((6, 4), "MC304"), ((6, 7), "MC304")],
     "seed001/predict.py": [(11, "MC303")],  # cv2.imread: BGR, no resize to 48x48
     "seed001/train.py": [
         (4, "MC402"),
@@ -72,7 +75,8 @@ def _by_file(document: dict) -> dict[str, list[tuple[int, str]]]:
     found: dict[str, list[tuple[int, str]]] = {}
     for finding in document["findings"]:
         relative = finding["path"].split("examples/", 1)[-1]
-        found.setdefault(relative, []).append((finding["line"], finding["code"]))
+        line = (finding["cell"], finding["line"]) if finding.get("cell") else finding["line"]
+        found.setdefault(relative, []).append((line, finding["code"]))
     return found
 
 

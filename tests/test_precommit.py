@@ -86,7 +86,8 @@ def _pre_commit(project: Path, home: Path) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=900)
 
 
-def test_hook_fails_on_bad_files_and_passes_on_clean_ones(tmp_path):
+def hook_project(tmp_path: Path) -> Path:
+    """A git repository under ``tmp_path`` whose .pre-commit-config.yaml uses this working tree's hook."""
     pytest.importorskip("pre_commit")
     if shutil.which("git") is None:
         pytest.skip("git is not installed")
@@ -98,6 +99,11 @@ def test_hook_fails_on_bad_files_and_passes_on_clean_ones(tmp_path):
     project.mkdir()
     _git(project, "init", "-q")
     (project / ".pre-commit-config.yaml").write_text(f"repos:\n  - repo: {source}\n    rev: {rev}\n    hooks:\n      - id: modelcheck\n")
+    return project
+
+
+def test_hook_fails_on_bad_files_and_passes_on_clean_ones(tmp_path):
+    project = hook_project(tmp_path)
     (project / "train_config.yaml").write_text(BAD_CONFIG)
     (project / "train_cnn.py").write_text(BAD_SCRIPT)
     (project / "utils.py").write_text("def area(w, h):\n    return w * h\n")  # no Keras: skipped silently

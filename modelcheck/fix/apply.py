@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import difflib
 from dataclasses import dataclass, field
 
 from modelcheck.findings import Finding
@@ -75,10 +74,14 @@ def fix_files(findings: list[Finding], *, write: bool, setups: list[TrainingSetu
     result = FixResult()
     if not candidates:
         return result
-    ctx = FixContext(setups if setups is not None else _read_setups(candidates))
+    from modelcheck.readers.notebook.program import to_program_positions
+
+    # A notebook's findings say (cell, line in cell); its fixes are made on the program of its cells.
+    setups, candidates, as_given = to_program_positions(setups if setups is not None else _read_setups(candidates), candidates)
+    ctx = FixContext(setups)
     fixes: list[Fix] = []
     for finding in candidates:
-        if finding.location.line is None or not finding.location.path.endswith(".py"):
+        if finding.location.line is None or not _is_source(finding.location.path):
             result.skipped.append(SkippedFix(finding, "not a position in a Python script: change the code that builds it"))
             continue
         try:
@@ -99,9 +102,14 @@ def fix_files(findings: list[Finding], *, write: bool, setups: list[TrainingSetu
         source = sources[path]
         edits = sorted({edit for fix in by_file[path] for edit in fix.edits if edit.path == path})
         edits += import_swaps(source, [swap for fix in by_file[path] for swap in fix.swaps if swap.path == path])
-        text = source.apply(edits)
         try:
+            text = source.apply(edits)
             ast.parse(text)
+        except NotFixed as why:  # a notebook edit that would touch a magic line or span two cells
+            for fix in by_file[path]:
+                failed.add(id(fix))
+                result.skipped.append(SkippedFix(fix.finding, str(why)))
+            continue
         except (SyntaxError, ValueError) as error:
             for fix in by_file[path]:
                 failed.add(id(fix))
@@ -127,14 +135,13 @@ def fix_files(findings: list[Finding], *, write: bool, setups: list[TrainingSetu
         text = new_texts[path]
         if text == source.text:
             continue
-        result.diffs[path] = "".join(
-            difflib.unified_diff(source.text.splitlines(keepends=True), text.splitlines(keepends=True), fromfile=path, tofile=path)
-        )
+        result.diffs[path] = source.diff(text)
         if write:
             with open(path, "wb") as handle:
                 handle.write(source.encode(text))
             result.written.append(path)
-    result.applied.extend(AppliedFix(fix.finding, fix.description) for fix in accepted if id(fix) not in failed)
+    result.applied.extend(AppliedFix(as_given.get(fix.finding, fix.finding), fix.description) for fix in accepted if id(fix) not in failed)
+    result.skipped = [SkippedFix(as_given.get(s.finding, s.finding), s.reason) for s in result.skipped]
     result.skipped.sort(key=lambda s: s.finding)
     result.applied.sort(key=lambda a: a.finding)
     return result
@@ -175,8 +182,13 @@ def _overlap(a: Edit, b: Edit) -> bool:
 def _read_setups(findings: list[Finding]) -> list[TrainingSetup]:
     from modelcheck.inputs import load
 
-    paths = sorted({f.location.path for f in findings if f.location.path.endswith(".py")})
+    paths = sorted({f.location.path for f in findings if _is_source(f.location.path)})
     return load(paths).setups if paths else []
+
+
+def _is_source(path: str) -> bool:
+    """A file the fixers edit: a script, or a notebook's code cells."""
+    return path.lower().endswith((".py", ".ipynb"))
 
 
 __all__ = ["AppliedFix", "FIXABLE_CODES", "FixResult", "SkippedFix", "fix_files"]

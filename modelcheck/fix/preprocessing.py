@@ -40,7 +40,7 @@ def fix_preprocessing(finding: Finding, ctx: FixContext) -> Fix:
     first_source, first_keyword = sites[0]
     description = f"{first_source.segment(first_keyword)} → preprocessing_function={names[first_source.path]} ({module})"
     if len(sites) > 1:
-        others = ", ".join(f"{source.path}:{keyword.lineno}" for source, keyword in sites[1:])
+        others = ", ".join(source.place(keyword.lineno) for source, keyword in sites[1:])
         description += f", also at {others}"
     return Fix(finding, description, edits)
 
@@ -76,7 +76,7 @@ def _rescale_sites(finding: Finding, setup: TrainingSetup, ctx: FixContext) -> l
 
 
 def _rescale_keyword(ctx: FixContext, where: Location, label: str) -> tuple[SourceFile, ast.keyword] | None:
-    if where.line is None or not where.path.endswith(".py"):
+    if where.line is None or not where.path.lower().endswith((".py", ".ipynb")):
         return None
     source = ctx.source(where.path)
     keyword = source.keyword_at(source.finding_offset(where.line, where.column), "rescale")

@@ -68,6 +68,10 @@ class SourceFile:
 
     @classmethod
     def read(cls, path: str) -> "SourceFile":
+        if path.lower().endswith(".ipynb"):  # a notebook: the program its code cells make
+            from modelcheck.readers.notebook.edit import NotebookSource
+
+            return NotebookSource.read(path)
         try:
             with open(path, "rb") as handle:
                 raw = handle.read()
@@ -176,6 +180,16 @@ class SourceFile:
 
     def encode(self, text: str) -> bytes:
         return text.encode(self.encoding)
+
+    def place(self, line: int) -> str:
+        """How a message names line ``line`` of this text: ``train.py:35`` (a notebook: ``nb.ipynb:cell 5:2``)."""
+        return f"{self.path}:{line}"
+
+    def diff(self, text: str) -> str:
+        """A unified diff from the file's text to ``text``."""
+        import difflib
+
+        return "".join(difflib.unified_diff(self.text.splitlines(keepends=True), text.splitlines(keepends=True), fromfile=self.path, tofile=self.path))
 
 
 def _split_lines(text: str) -> list[str]:

@@ -43,7 +43,7 @@ def render(
             f"[bold]{escape(_printable(where.describe()))}[/bold]: [{style}]{finding.code}[/{style}] "
             f"[{style}]{finding.severity}[/{style}] {escape(_printable(finding.message))}"
         )
-        lines = sources.get(where.path, ())
+        lines = sources.get(where.source_name, ())
         if where.line and 1 <= where.line <= len(lines):
             text = lines[where.line - 1].rstrip("\n")
             console.print(f"  [dim]{where.line:>4} |[/dim] {escape(_printable(text))}")

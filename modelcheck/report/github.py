@@ -20,13 +20,19 @@ def render(findings: list[Finding]) -> str:
     for finding in findings:
         where = finding.location
         props = [f"file={_escape_property(where.path)}"]
-        if where.line:
+        if where.cell is not None:
+            # A notebook: annotate the line of the .ipynb's JSON text holding the source line.
+            if where.file_line:
+                props.append(f"line={where.file_line}")
+        elif where.line:
             props.append(f"line={where.line}")
             if where.column:
                 props.append(f"col={where.column}")
         props.append(f"title={_escape_property(f'{finding.code} {finding.name}')}")
         message = finding.message
-        if where.layer:
+        if where.cell is not None:
+            message = f"[{where.describe()}] {message}"
+        elif where.layer:
             message = f"[layer {where.layer}] {message}"
         elif where.key:
             message = f"[{where.key}] {message}"

@@ -12,6 +12,7 @@ SCHEMA_VERSION = 1
 
 
 def finding_dict(finding: Finding) -> dict[str, Any]:
+    """One finding; in a notebook ``cell`` is the 1-based code cell and ``line`` counts within it."""
     where = finding.location
     return {
         "code": finding.code,
@@ -19,6 +20,7 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "severity": str(finding.severity),
         "message": finding.message,
         "path": where.path,
+        "cell": where.cell,
         "line": where.line,
         "column": where.column,
         "layer": where.layer,

@@ -42,16 +42,26 @@ def render(findings: list[Finding]) -> str:
     for finding in findings:
         where = finding.location
         physical: dict[str, Any] = {"artifactLocation": {"uri": _uri(where.path)}}
-        if where.line:
+        if where.cell is not None:
+            # A notebook: the region is the line of the .ipynb's JSON text holding the source
+            # line (what GitHub shows of the file); the cell position goes in properties.
+            if where.file_line:
+                physical["region"] = {"startLine": where.file_line}
+        elif where.line:
             region: dict[str, Any] = {"startLine": where.line}
             if where.column:
                 region["startColumn"] = where.column
             physical["region"] = region
         location: dict[str, Any] = {"physicalLocation": physical}
+        if where.cell is not None:
+            location["properties"] = {"cell": where.cell, "cellLine": where.line, "cellColumn": where.column}
+            location["message"] = {"text": where.describe()}
         logical = where.layer or where.key
         if logical:
             location["logicalLocations"] = [{"fullyQualifiedName": logical, "kind": "member" if where.layer else "element"}]
         text = finding.message + (f" Hint: {finding.hint}" if finding.hint else "")
+        if where.cell is not None:
+            text = f"[{where.describe()}] {text}"
         results.append(
             {
                 "ruleId": finding.code,
