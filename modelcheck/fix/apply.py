@@ -12,6 +12,7 @@ from modelcheck.fix.monitor import fix_monitor
 from modelcheck.fix.preprocessing import fix_preprocessing
 from modelcheck.fix.renames import fix_removed_api, import_swaps
 from modelcheck.fix.source import Edit, NotFixed
+from modelcheck.fix.specs import is_source
 from modelcheck.ir import TrainingSetup
 
 FIXERS: dict[str, Fixer] = {
@@ -81,7 +82,7 @@ def fix_files(findings: list[Finding], *, write: bool, setups: list[TrainingSetu
     ctx = FixContext(setups)
     fixes: list[Fix] = []
     for finding in candidates:
-        if finding.location.line is None or not _is_source(finding.location.path):
+        if finding.location.line is None or not is_source(finding.location.path):
             result.skipped.append(SkippedFix(finding, "not a position in a Python script: change the code that builds it"))
             continue
         try:
@@ -182,13 +183,8 @@ def _overlap(a: Edit, b: Edit) -> bool:
 def _read_setups(findings: list[Finding]) -> list[TrainingSetup]:
     from modelcheck.inputs import load
 
-    paths = sorted({f.location.path for f in findings if _is_source(f.location.path)})
+    paths = sorted({f.location.path for f in findings if is_source(f.location.path)})
     return load(paths).setups if paths else []
-
-
-def _is_source(path: str) -> bool:
-    """A file the fixers edit: a script, or a notebook's code cells."""
-    return path.lower().endswith((".py", ".ipynb"))
 
 
 __all__ = ["AppliedFix", "FIXABLE_CODES", "FixResult", "SkippedFix", "fix_files"]

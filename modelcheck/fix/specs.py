@@ -58,9 +58,14 @@ _PREDICT_CLASSES = ("predict_classes depends on the output activation: use np.ar
                     "or (model.predict(x) > 0.5).astype('int32') (sigmoid) by hand")
 
 
+def is_source(path: str) -> bool:
+    """A file the fixers edit: a script, or a notebook's code cells."""
+    return path.lower().endswith((".py", ".ipynb"))
+
+
 def editable(location: Location | None) -> bool:
-    """A position ``--fix`` can edit: a line of a Python script (not a model file, not a config)."""
-    return location is not None and location.line is not None and location.path.endswith(".py")
+    """A position ``--fix`` can edit: a line of a Python script or notebook cell (not a model file, not a config)."""
+    return location is not None and location.line is not None and is_source(location.path)
 
 
 def removed_api(api: str, replacement: str, location: Location | None) -> FixSpec | str:
