@@ -38,8 +38,6 @@ class Loaded:
 
 def discover(paths: list[str], exclude: tuple[str, ...] = ()) -> tuple[list[tuple[str, bool]], list[Finding]]:
     """Expand paths into (file, named_explicitly) pairs, sorted, each once."""
-    import fnmatch
-
     found: dict[str, bool] = {}
     problems: list[Finding] = []
     for raw in paths:
@@ -58,11 +56,26 @@ def discover(paths: list[str], exclude: tuple[str, ...] = ()) -> tuple[list[tupl
                 for name in sorted(files):
                     full = os.path.join(root, name)
                     if Path(name).suffix.lower() in KNOWN_SUFFIXES and not os.path.islink(full):
-                        if not any(fnmatch.fnmatch(full, pattern) or fnmatch.fnmatch(name, pattern) for pattern in exclude):
+                        if not is_excluded(full, exclude):
                             found.setdefault(_display(full), False)
         else:
             found[_display(raw)] = True
     return sorted(found.items()), problems
+
+
+def is_excluded(path: str, exclude: tuple[str, ...]) -> bool:
+    """True when an ``exclude`` glob matches the path as given, its file name, or its absolute path
+    (patterns from a pyproject.toml are also given rooted at its folder)."""
+    if not exclude:
+        return False
+    import fnmatch
+
+    name = os.path.basename(path)
+    absolute = Path(os.path.abspath(path)).as_posix()
+    return any(
+        fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(name, pattern) or fnmatch.fnmatch(absolute, pattern)
+        for pattern in exclude
+    )
 
 
 def _display(path: str) -> str:
