@@ -9,6 +9,7 @@ Every reader call runs under a per-file time limit (``$MODELCHECK_READ_TIMEOUT``
 from __future__ import annotations
 
 import os
+import re
 import signal
 import threading
 from dataclasses import dataclass, field
@@ -34,6 +35,9 @@ class Loaded:
     setups: list[TrainingSetup] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    companions: list[TrainingSetup] = field(default_factory=list)
+    """Training scripts read only because a prediction script beside them was checked alone:
+    their rules run, and only findings in the checked files are kept."""
 
 
 def discover(paths: list[str], exclude: tuple[str, ...] = ()) -> tuple[list[tuple[str, bool]], list[Finding]]:
@@ -220,6 +224,7 @@ def _read_scripts(loaded: Loaded, scripts: list[tuple[str, bool]], alarm: _Alarm
             alarm.stop()
             for name, outcome in outcomes.items():
                 _read_one(loaded, name, explicit.get(name, True), lambda o=outcome: _raise_or_return(o), limit)
+            _read_companions(loaded, outcomes, alarm, limit)
             return
         pending = [name for name in pending if name != culprit]
 
@@ -229,6 +234,43 @@ def _single_script(name: str, alarm: _Alarm, limit: float) -> TrainingSetup:
 
     outcome = alarm.run(lambda: read_project([name])[name], limit)
     return _raise_or_return(outcome)
+
+
+_TRAINING_NAME = re.compile(r"^(train|finetune|fine_tune|fine-tune|fit)[^/]*\.py$", re.I)
+_MAX_COMPANIONS = 8
+
+
+def _read_companions(loaded: Loaded, outcomes: dict, alarm: _Alarm, limit: float) -> None:
+    """A prediction script checked without the training script beside it (pre-commit passes only
+    changed files): read the sibling training scripts (``train*.py``, ``finetune*.py``) too, so
+    predict.py is still compared with what the model was trained on (MC303)."""
+    from modelcheck.readers.script.reader import read_project
+
+    setups = {name: s for name, s in outcomes.items() if isinstance(s, TrainingSetup)}
+    training_folders = {os.path.dirname(os.path.abspath(n)) for n, s in setups.items() if s.fits or s.compiles}
+    for name, setup in setups.items():
+        folder = os.path.dirname(os.path.abspath(name))
+        if setup.fits or setup.pipeline("predict") is None or folder in training_folders:
+            continue
+        try:
+            siblings = sorted(entry for entry in os.listdir(folder) if _TRAINING_NAME.match(entry))[:_MAX_COMPANIONS]
+        except OSError:
+            continue
+        paths = [os.path.join(os.path.dirname(name), entry) for entry in siblings if os.path.isfile(os.path.join(folder, entry))]
+        if not paths:
+            continue
+        timed = _TimedPaths([name, *paths], alarm, limit)
+        try:
+            companions = read_project(timed)
+        except Exception:  # noqa: BLE001 - a companion is extra context: without it, predict.py is checked alone
+            alarm.stop()
+            continue
+        alarm.stop()
+        loaded.companions.extend(
+            outcome for path, outcome in companions.items()
+            if path != name and isinstance(outcome, TrainingSetup) and (outcome.fits or outcome.compiles)
+        )
+        training_folders.add(folder)
 
 
 class _TimedPaths(list):

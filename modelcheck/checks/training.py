@@ -49,7 +49,7 @@ def monitor_unknown_metric(setup: TrainingSetup, settings: Settings) -> Iterator
         suggestion = _closest(monitor, available)
         yield report(
             "MC401",
-            f"{callback.class_name} monitors '{monitor}', but the compiled model logs only {', '.join(sorted(available))}: "
+            f"{callback.class_name} monitors '{monitor}', which the compiled model never logs. It logs only {', '.join(sorted(available))}: "
             + _consequence(callback.class_name),
             where,
             f"Use monitor='{suggestion}'." if suggestion else "Monitor a quantity the model logs (a compiled metric or loss).",
@@ -83,6 +83,6 @@ def removed_api(setup: TrainingSetup, settings: Settings) -> Iterator[Finding]:
     for use in setup.api_uses:
         yield report(
             "MC402",
-            f"`{use.api}` was removed in Keras 3 / TensorFlow ≥ 2.16 (the script fails there); use `{use.replacement}`",
+            f"`{use.api}` was removed in Keras 3 / TensorFlow ≥ 2.16. The script fails there; use `{use.replacement}`",
             use.location or Location(setup.path),
         )
