@@ -101,5 +101,5 @@ def test_usage_errors_exit_2():
 def test_rule_and_rules_commands():
     result = run_cli("rule", "MC101")
     assert result.returncode == 0 and "## Why is this bad?" in result.stdout
-    listing = run_cli("rules").stdout
+    listing = run_cli("rule", "--all").stdout
     assert re.search(r"^MC601\s+code-in-model-file\s+error", listing, re.M)
