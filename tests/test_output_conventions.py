@@ -275,3 +275,24 @@ def test_predict_script_checked_alone_is_compared_with_its_training_script(tmp_p
     result = run_cli("--output-format", "concise", "predict.py", cwd=copy)
     assert [line.split(" ")[0:2] for line in result.stdout.splitlines() if ": MC" in line] == [["predict.py:11:9:", "MC303"]]
     assert "1 file checked" in result.stdout
+
+
+def test_ci_docs_show_a_rev_that_works():
+    """The `rev:` in docs/ci.md is a full commit SHA with instructions, or a tag the repository has."""
+    import subprocess
+
+    text = (ROOT / "docs" / "ci.md").read_text(encoding="utf-8")
+    [rev] = re.findall(r"^\s+rev:\s*(\S+)", text, re.M)
+    tags = subprocess.run(["git", "tag"], cwd=ROOT, capture_output=True, text=True).stdout.split()
+    assert rev in tags or (re.fullmatch(r"[0-9a-f]{40}", rev) and "autoupdate --freeze" in text), rev
+    assert "[training-config.md](training-config.md)" in text
+
+
+def test_cli_docs_table_covers_every_flag():
+    from modelcheck.cli import build_parser
+
+    table = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    flags = {option for action in build_parser()._actions for option in action.option_strings if option.startswith("--")}
+    missing = sorted(flag for flag in flags - {"--help", "--version"} if f"`{flag}" not in table and f"{flag}`" not in table
+                     and not flag.startswith(("--probe-", "--data", "--trust-model-code")))
+    assert missing == []
