@@ -158,7 +158,7 @@ _CODE_SPAN = re.compile(r"`([^`]+)`")
 
 def _html_text(text: str) -> str:
     """Escaped text whose `code spans` become <code> elements (the messages write code in backticks)."""
-    return _CODE_SPAN.sub(r"<code>\1</code>", html.escape(text, quote=False))
+    return _CODE_SPAN.sub(r"<code>\1</code>", html.escape(text))
 
 
 def check(
