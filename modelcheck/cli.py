@@ -9,6 +9,7 @@ from typing import IO, TYPE_CHECKING, Any, Sequence
 
 from modelcheck import __version__
 from modelcheck.findings import Finding, Severity
+from modelcheck.report import FORMATS
 
 if TYPE_CHECKING:
     from modelcheck.runner import Result
@@ -21,7 +22,7 @@ def _codes(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
-OUTPUT_FORMATS = ("full", "concise", "json", "sarif", "github", "console")
+OUTPUT_FORMATS = (*FORMATS, "console")
 """``console`` is the old name of ``full``."""
 
 
@@ -261,7 +262,7 @@ def _apply_baseline(args: argparse.Namespace, result: Result, extra: dict[str, A
 
     result.findings, hidden = new_findings(result.findings, args.baseline, result.sources())
     extra["baseline"] = {"file": args.baseline, "hidden": hidden}
-    if hidden and args.format == "console":
+    if hidden and args.format in ("full", "concise"):
         print(f"modelcheck: {hidden} finding{'s' if hidden != 1 else ''} recorded in {args.baseline} not shown", file=sys.stderr)
 
 

@@ -7,7 +7,8 @@ from typing import Iterable
 
 from modelcheck.findings import Finding, Severity
 
-FORMATS = ("console", "json", "sarif", "github")
+FORMATS = ("full", "concise", "json", "sarif", "github")
+"""Output formats of `--output-format` (`console` is accepted as the old name of `full`)."""
 
 
 def summary(findings: Iterable[Finding], files: int) -> dict:

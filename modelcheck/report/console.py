@@ -23,8 +23,6 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SEVERITY_STYLE = {Severity.ERROR: "1;31", Severity.WARNING: "33", Severity.INFO: "36"}
 BOLD, DIM, GREEN, RED = "1", "2", "32", "31"
 
-OUTPUT_FORMATS = ("full", "concise")
-
 
 def _printable(text: str) -> str:
     """Control characters from an input (an escape sequence in a string literal) shown, not obeyed."""
