@@ -18,11 +18,10 @@ import pytest
 from conftest import ROOT, run_cli
 from modelcheck.findings import Finding, FixSpec, Severity
 from modelcheck.ir import Location
-from modelcheck.report import headline, split_message
 from modelcheck.report.console import render
 from modelcheck.report.json_format import render as render_json
 from modelcheck.report.sarif import render as render_sarif
-from modelcheck.ruledocs import all_docs, rule_url
+from modelcheck.ruledocs import all_docs
 from modelcheck.runner import check_paths
 from modelcheck.settings import Settings
 
@@ -114,6 +113,8 @@ def test_concise_is_one_line_per_finding_with_the_first_sentence(tmp_path):
 
 def test_first_sentences_read_alone_in_100_characters(tmp_path):
     """Every finding of the examples and of the rule docs' examples leads with a short sentence."""
+    from modelcheck.report import headline
+
     findings = list(check_paths([str(EXAMPLES)], Settings()).findings)
     for code, doc in sorted(all_docs().items()):
         for section in ("Example", "Use instead"):
@@ -134,6 +135,8 @@ def test_first_sentences_read_alone_in_100_characters(tmp_path):
 
 
 def test_split_message_keeps_code_and_abbreviations_together():
+    from modelcheck.report import split_message
+
     assert split_message("`x[:, 0]` is wrong: because") == ("`x[:, 0]` is wrong", "because")
     assert split_message("holds 10 images, i.e. 1 step: asked for more") == ("holds 10 images, i.e. 1 step", "asked for more")
     assert split_message("a {'k': 1} dict. Then more") == ("a {'k': 1} dict", "Then more")
@@ -193,6 +196,8 @@ def test_mc004_is_silent_for_codes_that_did_not_run(tmp_path):
 # --- SARIF -------------------------------------------------------------------------------------
 
 def test_sarif_model_file_results_have_a_line_and_the_layer_as_logical_location():
+    from modelcheck.ruledocs import rule_url
+
     finding = Finding("MC101", "hidden-softmax", Severity.ERROR, "`Dense(64)` is a hidden layer", Location("model.keras", layer="head/dense"))
     document = json.loads(render_sarif([finding]))
     jsonschema.validate(document, SCHEMA)
@@ -216,6 +221,8 @@ def test_sarif_fingerprints_survive_lines_moving(tmp_path):
 
 
 def test_rule_links_point_at_the_rule_page_and_keras_io():
+    from modelcheck.ruledocs import rule_url
+
     assert rule_url("MC101").endswith("/rules/MC101.md")
     for code, page in (("MC201", "https://keras.io/api/applications/"), ("MC205", "https://keras.io/guides/transfer_learning/"),
                        ("MC401", "https://keras.io/api/callbacks/")):
@@ -246,6 +253,8 @@ def test_api_check_takes_selection_fail_on_and_settings(tmp_path):
 
 
 def test_notebook_html_renders_code_spans_and_links_codes(tmp_path):
+    from modelcheck.ruledocs import rule_url
+
     import modelcheck
 
     _project(tmp_path)
