@@ -17,6 +17,7 @@ from __future__ import annotations
 import html
 import io
 import os
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Sequence
 
@@ -66,7 +67,8 @@ class Report:
         """A SARIF 2.1.0 log (for code-scanning upload)."""
         from modelcheck.report.sarif import render
 
-        return render(list(self.findings))
+        sources = {setup.path: setup.source_lines for setup in self.setups if setup.source_lines}
+        return render(list(self.findings), sources)
 
     def summary(self) -> str:
         """One line: ``2 problems (1 error, 1 warning)`` or ``All checks passed``."""
@@ -93,6 +95,8 @@ class Report:
 
     def _repr_html_(self) -> str:
         """A self-contained HTML table for Jupyter: severity badge, code, where, message, hint."""
+        from modelcheck.ruledocs import rule_url
+
         esc = html.escape
         state = "ok" if self.ok else f"fails at fail-on={self.fail_on}"
         head = (
@@ -112,10 +116,11 @@ class Report:
             rows.append(
                 "<tr>"
                 f"<td {cell}>{badge}</td>"
-                f'<td {cell}><code>{esc(finding.code)}</code><br><span style="color:#666;font-size:0.85em">{esc(finding.name)}</span></td>'
+                f'<td {cell}><a href="{esc(rule_url(finding.code))}" title="{esc(finding.name)}"><code>{esc(finding.code)}</code></a>'
+                f'<br><span style="color:#666;font-size:0.85em">{esc(finding.name)}</span></td>'
                 f"<td {cell}><code>{esc(finding.location.describe())}</code></td>"
-                f"<td {cell}>{esc(finding.message)}</td>"
-                f"<td {cell}>{esc(finding.hint or '')}</td>"
+                f"<td {cell}>{_html_text(finding.message)}{' <strong>[*]</strong>' if finding.fix is not None else ''}</td>"
+                f"<td {cell}>{_html_text(finding.hint or '')}</td>"
                 "</tr>"
             )
         header = "".join(f"<th {cell}>{name}</th>" for name in ("severity", "code", "where", "message", "hint"))
@@ -148,7 +153,24 @@ class Report:
         return Group(title, table)
 
 
-def check(obj: Any, *, data: Any = None, config: Any = None) -> Report:
+_CODE_SPAN = re.compile(r"`([^`]+)`")
+
+
+def _html_text(text: str) -> str:
+    """Escaped text whose `code spans` become <code> elements (the messages write code in backticks)."""
+    return _CODE_SPAN.sub(r"<code>\1</code>", html.escape(text))
+
+
+def check(
+    obj: Any,
+    *,
+    data: Any = None,
+    config: Any = None,
+    select: Iterable[str] | str | None = None,
+    ignore: Iterable[str] | str | None = None,
+    fail_on: str | Severity | None = None,
+    settings: Settings | None = None,
+) -> Report:
     """Check a live ``keras.Model``, a path (file or directory) or a list of paths.
 
     ``data``: what the model trains on, joined to each setup as its training
@@ -156,28 +178,51 @@ def check(obj: Any, *, data: Any = None, config: Any = None) -> Report:
     (``flow_from_directory``), a ``tf.data.Dataset`` or an ``(x, y)`` pair of
     arrays. Facts a script already states are kept; the data fills the unknown ones.
 
-    ``config``: a :class:`~modelcheck.settings.Settings`, or the path of a
-    ``pyproject.toml`` (``[tool.modelcheck]``) / TOML file of those keys. By
-    default the nearest ``pyproject.toml`` with a ``[tool.modelcheck]`` table
-    above the first path (or the working directory) is used, as on the command line.
+    ``settings``: a :class:`~modelcheck.settings.Settings` to use as is. ``config``: the
+    path of a ``pyproject.toml`` (``[tool.modelcheck]``) / TOML file of those keys (a
+    ``Settings`` is accepted too). By default the nearest ``pyproject.toml`` with a
+    ``[tool.modelcheck]`` table above the first path (or the working directory) is used,
+    as on the command line.
+
+    ``select`` / ``ignore``: codes, prefixes or rule names (``"MC2"``, ``["hidden-softmax"]``),
+    replacing the configured lists as ``--select`` / ``--ignore`` do; ``fail_on``:
+    ``"error"``, ``"warning"`` or ``"info"`` (what makes :attr:`Report.ok` false). An
+    unknown code raises :class:`modelcheck.codes.UnknownCodeError` (a ``ValueError``).
 
     A ``TrainingSetup`` (from any reader) is accepted too. Unreadable inputs
     are findings (MC001), not exceptions; a bad ``config`` raises ``ConfigError``.
     """
+    overrides = _overrides(select, ignore, fail_on)
+    if settings is not None:
+        config = settings
     if isinstance(obj, TrainingSetup):
-        settings = _settings(config, [])
-        return _report([_with_data(obj, data)], [], settings, files=1)
+        chosen = _settings(config, []).with_overrides(**overrides)
+        return _report([_with_data(obj, data)], [], chosen, files=1)
     paths = _as_paths(obj)
     if paths is not None:
-        settings = _settings(config, paths)
-        return _check_paths(paths, data, settings)
+        chosen = _settings(config, paths).with_overrides(**overrides)
+        return _check_paths(paths, data, chosen)
     from modelcheck.readers.model.live import looks_like_model
 
     if looks_like_model(obj):
-        return check_live(obj, data=data, config=config)
+        return check_live(obj, data=data, config=_settings(config, []).with_overrides(**overrides))
     raise TypeError(
         f"modelcheck.check() takes a keras.Model, a path or a list of paths, not {type(obj).__name__}"
     )
+
+
+def _overrides(select: Any, ignore: Any, fail_on: Any) -> dict[str, Any]:
+    """``Settings.with_overrides`` arguments from the keyword arguments of :func:`check`."""
+    from modelcheck.codes import resolve_all
+
+    def codes(value: Any, name: str) -> tuple[str, ...] | None:
+        if value is None:
+            return None
+        items = [part for part in value.split(",")] if isinstance(value, str) else list(value)
+        return resolve_all([str(item) for item in items if str(item).strip()], f"{name}=")
+
+    severity = fail_on if isinstance(fail_on, Severity) or fail_on is None else Severity.parse(str(fail_on))
+    return {"select": codes(select, "select"), "ignore": codes(ignore, "ignore"), "fail_on": severity}
 
 
 def check_live(model: Any, *, data: Any = None, config: Any = None, **run: Any) -> Report:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from modelcheck.findings import Finding, FixSpec, Severity
@@ -23,7 +26,10 @@ INPUT_CODES = {
     "MC004": ("unused-suppression", Severity.INFO),
 }
 
-_SUPPRESS = re.compile(r"#\s*modelcheck:\s*ignore(?:\[([A-Z0-9,\s]+)\])?", re.I)
+# `# modelcheck: ignore`, `# modelcheck: ignore[MC101, hidden-softmax]`, `# noqa: MC402` (flake8 style;
+# codes of other tools in the same noqa list are left to them).
+_SUPPRESS = re.compile(r"#\s*modelcheck:\s*ignore(?:\[([^\]]*)\])?", re.I)
+_NOQA = re.compile(r"#\s*noqa\s*:\s*([A-Za-z0-9_,\s-]+)", re.I)
 
 
 def rule(code: str) -> Callable[[RuleFunc], RuleFunc]:
@@ -73,17 +79,30 @@ def _load_checks() -> None:
 
 
 def run_rules(setup: TrainingSetup, settings: Settings) -> list[Finding]:
-    """All selected rules over one setup, suppressions applied, sorted and de-duplicated."""
+    """All selected rules over one setup, suppressions applied, sorted and de-duplicated.
+
+    Unused suppressions in the setup's source are reported as MC004. An unknown code in a
+    suppression comment raises :class:`modelcheck.codes.UnknownCodeError` (a usage error).
+    """
     _load_checks()
     ignored_here = _per_file_ignores(setup.path, settings)
+    comments = suppressions(setup.source_lines, setup.path)
+    used: set[int] = set()
     found: set[Finding] = set()
     for code, funcs in _REGISTRY.items():
         if not settings.is_selected(code) or _matches(code, ignored_here):
             continue
         for func in funcs:
             for finding in func(setup, settings):
-                if settings.is_selected(finding.code) and not _suppressed(finding, setup.lines_of(finding.location)):
+                if not settings.is_selected(finding.code):
+                    continue
+                comment = _suppressing(finding, comments, setup)
+                if comment is None:
                     found.add(finding)
+                else:
+                    used.add(comment.line)
+    if settings.is_selected("MC004") and not _matches("MC004", ignored_here):
+        found.update(_unused(comments, used, setup, settings, ignored_here))
     return sorted(found)
 
 
@@ -100,37 +119,109 @@ def _matches(code: str, prefixes: Iterable[str]) -> bool:
     return any(code.startswith(prefix) for prefix in prefixes)
 
 
+@lru_cache(maxsize=4096)
+def _real(path: str) -> str:
+    return Path(os.path.realpath(path)).as_posix()
+
+
 def _per_file_ignores(path: str, settings: Settings) -> list[str]:
+    """Codes ignored for ``path``. Patterns from a pyproject.toml are absolute (rooted at its
+    folder) and match the file's real path, so the working directory does not matter."""
     codes: list[str] = []
     for pattern, ignored in settings.per_file_ignores:
-        if fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(path, f"*/{pattern}"):
+        if os.path.isabs(pattern):
+            hit = fnmatch.fnmatch(_real(path), pattern) or fnmatch.fnmatch(Path(os.path.abspath(path)).as_posix(), pattern)
+        else:
+            hit = fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(path, f"*/{pattern}")
+        if hit:
             codes.extend(ignored)
     return codes
 
 
-def _suppressed(finding: Finding, lines: tuple[str, ...]) -> bool:
-    """`# modelcheck: ignore[MC101]` on the finding's line or the line above it.
+@dataclass(frozen=True)
+class Suppression:
+    """A suppression comment: its line, the codes it names (None: all), and whether it stands alone."""
 
-    ``lines`` are those the finding's line counts in (a notebook cell's own lines).
-    """
-    line = finding.location.line
-    if not line or not lines:
-        return False
+    line: int
+    column: int
+    codes: tuple[str, ...] | None
+    alone: bool
+    text: str
+
+
+def suppressions(lines: tuple[str, ...], path: str) -> dict[int, Suppression]:
+    """The suppression comments of a source, by line. Unknown MC codes raise UnknownCodeError."""
+    from modelcheck.codes import resolve_all
+
+    found: dict[int, Suppression] = {}
+    for number, line in enumerate(lines, start=1):
+        if "#" not in line:
+            continue
+        match = _SUPPRESS.search(line)
+        if match:
+            raw = match.group(1)
+            items = [c.strip() for c in raw.split(",") if c.strip()] if raw is not None else None
+        else:
+            match = _NOQA.search(line)
+            if not match:
+                continue
+            items = [c.strip() for c in match.group(1).split(",") if c.strip().upper().startswith("MC")]
+            if not items:
+                continue  # a noqa for other tools only
+        codes = None if items is None else resolve_all(items, f"{path}:{number}: {match.group(0).strip()}")
+        found[number] = Suppression(number, match.start() + 1, codes, line.lstrip().startswith("#"), match.group(0).strip())
+    return found
+
+
+def _suppressing(finding: Finding, comments: dict[int, Suppression], setup: TrainingSetup) -> Suppression | None:
+    """The comment that silences ``finding``: on its line, or alone on the line above (in the same notebook cell)."""
+    line = _source_line(finding.location, setup)
+    if line is None or not comments:
+        return None
     for number in (line, line - 1):
-        if not 1 <= number <= len(lines):
+        comment = comments.get(number)
+        if comment is None or (number == line - 1 and (not comment.alone or finding.location.line == 1 and finding.location.cell)):
             continue
-        match = _SUPPRESS.search(lines[number - 1])
-        if not match:
+        if comment.codes is None or _matches(finding.code, comment.codes):
+            return comment
+    return None
+
+
+def _source_line(location: Location, setup: TrainingSetup) -> int | None:
+    """The line of ``setup.source_lines`` a finding is on (a notebook finding counts lines in its cell)."""
+    if location.line is None or location.path != setup.path:
+        return None
+    if location.cell is None:
+        return location.line
+    span = next((span for span in setup.cells if span.cell == location.cell), None)
+    return None if span is None else span.first_line + location.line - 1
+
+
+def _unused(comments: dict[int, Suppression], used: set[int], setup: TrainingSetup, settings: Settings,
+            ignored_here: list[str]) -> Iterator[Finding]:
+    """MC004 for each comment that silenced nothing, when every code it names was checked."""
+    for number, comment in sorted(comments.items()):
+        if number in used:
             continue
-        # A comment on the line above only counts when that line is a comment alone.
-        if number == line - 1 and not lines[number - 1].lstrip().startswith("#"):
-            continue
-        if match.group(1) is None:
-            return True
-        codes = {c.strip().upper() for c in match.group(1).split(",") if c.strip()}
-        if any(finding.code.startswith(c) for c in codes):
-            return True
-    return False
+        if comment.codes is None:
+            checked = settings.select == ("MC",) and not settings.ignore and not ignored_here
+        else:
+            checked = all(_checked(code, settings, ignored_here) for code in comment.codes)
+        if checked:
+            named = "" if comment.codes is None else f" ({', '.join(comment.codes)})"
+            yield report("MC004", f"unused suppression `{comment.text}`{named}: nothing is reported on the line it covers",
+                         setup.line_location(number, comment.column), hint="remove the comment, or the codes that no longer apply")
+
+
+def _checked(code: str, settings: Settings, ignored_here: list[str]) -> bool:
+    """True when every rule the code or prefix covers ran (selected, not ignored here, not probe-only)."""
+    from modelcheck.codes import known_codes
+
+    covered = [known for known in known_codes() if known.startswith(code)]
+    return bool(covered) and all(
+        settings.is_selected(known) and not _matches(known, ignored_here) and not known.startswith(("MC5", "MC0"))
+        for known in covered
+    )
 
 
 def with_location(finding: Finding, location: Location) -> Finding:

@@ -9,6 +9,7 @@ Every reader call runs under a per-file time limit (``$MODELCHECK_READ_TIMEOUT``
 from __future__ import annotations
 
 import os
+import re
 import signal
 import threading
 from dataclasses import dataclass, field
@@ -35,12 +36,13 @@ class Loaded:
     setups: list[TrainingSetup] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    companions: list[TrainingSetup] = field(default_factory=list)
+    """Training scripts read only because a prediction script beside them was checked alone:
+    their rules run, and only findings in the checked files are kept."""
 
 
 def discover(paths: list[str], exclude: tuple[str, ...] = ()) -> tuple[list[tuple[str, bool]], list[Finding]]:
     """Expand paths into (file, named_explicitly) pairs, sorted, each once."""
-    import fnmatch
-
     found: dict[str, bool] = {}
     problems: list[Finding] = []
     for raw in paths:
@@ -59,11 +61,26 @@ def discover(paths: list[str], exclude: tuple[str, ...] = ()) -> tuple[list[tupl
                 for name in sorted(files):
                     full = os.path.join(root, name)
                     if Path(name).suffix.lower() in KNOWN_SUFFIXES and not os.path.islink(full):
-                        if not any(fnmatch.fnmatch(full, pattern) or fnmatch.fnmatch(name, pattern) for pattern in exclude):
+                        if not is_excluded(full, exclude):
                             found.setdefault(_display(full), False)
         else:
             found[_display(raw)] = True
     return sorted(found.items()), problems
+
+
+def is_excluded(path: str, exclude: tuple[str, ...]) -> bool:
+    """True when an ``exclude`` glob matches the path as given, its file name, or its absolute path
+    (patterns from a pyproject.toml are also given rooted at its folder)."""
+    if not exclude:
+        return False
+    import fnmatch
+
+    name = os.path.basename(path)
+    absolute = Path(os.path.abspath(path)).as_posix()
+    return any(
+        fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(name, pattern) or fnmatch.fnmatch(absolute, pattern)
+        for pattern in exclude
+    )
 
 
 def _display(path: str) -> str:
@@ -214,6 +231,7 @@ def _read_scripts(loaded: Loaded, scripts: list[tuple[str, bool]], alarm: _Alarm
             alarm.stop()
             for name, outcome in outcomes.items():
                 _read_one(loaded, name, explicit.get(name, True), lambda o=outcome: _raise_or_return(o), limit)
+            _read_companions(loaded, outcomes, alarm, limit)
             return
         pending = [name for name in pending if name != culprit]
 
@@ -223,6 +241,43 @@ def _single_script(name: str, alarm: _Alarm, limit: float) -> TrainingSetup:
 
     outcome = alarm.run(lambda: read_project([name])[name], limit)
     return _raise_or_return(outcome)
+
+
+_TRAINING_NAME = re.compile(r"^(train|finetune|fine_tune|fine-tune|fit)[^/]*\.py$", re.I)
+_MAX_COMPANIONS = 8
+
+
+def _read_companions(loaded: Loaded, outcomes: dict, alarm: _Alarm, limit: float) -> None:
+    """A prediction script checked without the training script beside it (pre-commit passes only
+    changed files): read the sibling training scripts (``train*.py``, ``finetune*.py``) too, so
+    predict.py is still compared with what the model was trained on (MC303)."""
+    from modelcheck.readers.script.reader import read_project
+
+    setups = {name: s for name, s in outcomes.items() if isinstance(s, TrainingSetup)}
+    training_folders = {os.path.dirname(os.path.abspath(n)) for n, s in setups.items() if s.fits or s.compiles}
+    for name, setup in setups.items():
+        folder = os.path.dirname(os.path.abspath(name))
+        if setup.fits or setup.pipeline("predict") is None or folder in training_folders:
+            continue
+        try:
+            siblings = sorted(entry for entry in os.listdir(folder) if _TRAINING_NAME.match(entry))[:_MAX_COMPANIONS]
+        except OSError:
+            continue
+        paths = [os.path.join(os.path.dirname(name), entry) for entry in siblings if os.path.isfile(os.path.join(folder, entry))]
+        if not paths:
+            continue
+        timed = _TimedPaths([name, *paths], alarm, limit)
+        try:
+            companions = read_project(timed)
+        except Exception:  # noqa: BLE001 - a companion is extra context: without it, predict.py is checked alone
+            alarm.stop()
+            continue
+        alarm.stop()
+        loaded.companions.extend(
+            outcome for path, outcome in companions.items()
+            if path != name and isinstance(outcome, TrainingSetup) and (outcome.fits or outcome.compiles)
+        )
+        training_folders.add(folder)
 
 
 class _TimedPaths(list):

@@ -150,27 +150,14 @@ def _strings(value: Any, key: str, where: str) -> list[str]:
     return value
 
 
-def _known_codes() -> list[str]:
-    from modelcheck.engine import INPUT_CODES
-    from modelcheck.ruledocs import all_docs
-
-    return sorted(set(all_docs()) | set(INPUT_CODES))
-
-
 def _codes(value: Any, key: str, where: str) -> tuple[str, ...]:
-    """Rule codes or code prefixes ('MC2', 'MC20'); 'ALL' selects every rule."""
-    codes: list[str] = []
-    known = _known_codes()
-    for item in _strings(value, key, where):
-        code = item.strip().upper()
-        if code == "ALL":
-            code = "MC"
-        if not any(existing.startswith(code) for existing in known):
-            from modelcheck.readers.config.schema import suggest
+    """Rule codes, code prefixes ('MC2', 'MC20') or rule names; 'ALL' selects every rule."""
+    from modelcheck.codes import UnknownCodeError, resolve_all
 
-            raise ConfigError(f"{key} in {where}: no rule code or prefix '{item}'{suggest(code, known)}")
-        codes.append(code)
-    return tuple(codes)
+    try:
+        return resolve_all(_strings(value, key, where), f"{key} in {where}")
+    except UnknownCodeError as error:
+        raise ConfigError(str(error)) from None
 
 
 def _per_file_ignores(value: Any, root: Path, where: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -179,7 +166,10 @@ def _per_file_ignores(value: Any, root: Path, where: str) -> tuple[tuple[str, tu
     pairs: list[tuple[str, tuple[str, ...]]] = []
     for pattern, codes in value.items():
         checked = _codes(codes, f"per-file-ignores.\"{pattern}\"", where)
-        pairs.extend((variant, checked) for variant in _glob_variants(str(pattern), root))
+        # Rooted at the folder of the file that declares it: the same files are ignored
+        # whatever the working directory (the engine matches absolute paths against it).
+        pattern = str(pattern)
+        pairs.append((pattern if os.path.isabs(pattern) else (root / pattern).as_posix(), checked))
     return tuple(pairs)
 
 

@@ -73,3 +73,14 @@ def all_docs() -> dict[str, RuleDoc]:
         doc = parse_doc(path)
         docs[doc.code] = doc
     return docs
+
+
+REPOSITORY_URL = "https://github.com/modelcheck/modelcheck"
+"""The project's repository: rule pages, docs and the pre-commit hook live there."""
+RULE_URL = REPOSITORY_URL + "/blob/main/rules/{code}.md"
+"""Each rule's page (``rules/MCxxx.md``): the one base every link to a rule uses (SARIF helpUri, HTML, ``rule``)."""
+
+
+def rule_url(code: str) -> str:
+    """The web page of a rule's documentation."""
+    return RULE_URL.format(code=code)

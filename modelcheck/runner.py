@@ -29,4 +29,7 @@ def check_paths(paths: list[str], settings: Settings | None = None) -> Result:
     findings = set(filter_findings(loaded.findings, settings))
     for setup in loaded.setups:
         findings.update(run_rules(setup, settings))
+    checked = set(loaded.files)
+    for companion in loaded.companions:  # a training script read for a predict.py checked alone
+        findings.update(f for f in run_rules(companion, settings) if f.location.path in checked)
     return Result(findings=sorted(findings), setups=loaded.setups, files=loaded.files)

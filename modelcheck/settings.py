@@ -47,8 +47,10 @@ class Settings:
         return self.thresholds.get(name, DEFAULT_THRESHOLDS[name])
 
     def is_selected(self, code: str) -> bool:
-        if code.startswith("MC0"):
+        if code in ("MC001", "MC002"):  # input problems: always reported (silenced only per file)
             return True
+        if code.startswith("MC0"):  # MC003/MC004: on unless ignored
+            return not any(code.startswith(prefix) for prefix in self.ignore if prefix != "MC")
         if not any(code.startswith(prefix) for prefix in self.select):
             return False
         return not any(code.startswith(prefix) for prefix in self.ignore)

@@ -134,8 +134,8 @@ def output_units_vs_classes(setup: TrainingSetup, settings: Settings) -> Iterato
         if count != classes_out and count >= 2:
             yield report(
                 "MC103",
-                f"the output {named(layer, setup)} has {units} unit{'s' if units != 1 else ''} ({classes_out} classes) but {source} has {count} classes: "
-                "labels and outputs cannot line up, so the loss is wrong for every batch",
+                f"the output {named(layer, setup)} has {units} unit{'s' if units != 1 else ''} but {source} has {count} classes. "
+                f"The output stands for {classes_out} classes: labels and outputs cannot line up, so the loss is wrong for every batch",
                 _where(setup, layer.location),
                 f"Make the output layer Dense({count}, activation='softmax')" + (" (or Dense(1, activation='sigmoid') for 2 classes)." if count == 2 else "."),
             )
@@ -211,8 +211,8 @@ def oversized_head(setup: TrainingSetup, settings: Settings) -> Iterator[Finding
             if params > limit:
                 yield report(
                     "MC105",
-                    f"`Flatten()` turns the backbone's feature map into {features:,} values and {named(dense, setup)} after it has "
-                    f"{params:,} parameters (over {int(limit):,}): most of the model's trainable weights sit in one layer that overfits a small dataset",
+                    f"{named(dense, setup)} after `Flatten()` has {params:,} parameters (over {int(limit):,}). "
+                    f"`Flatten()` turns the backbone's feature map into {features:,} values: most of the model's trainable weights sit in one layer that overfits a small dataset",
                     _where(setup, layer.location),
                     "Replace Flatten() with GlobalAveragePooling2D() (or pooling='avg' on the backbone).",
                 )
@@ -231,7 +231,7 @@ def double_activation(setup: TrainingSetup, settings: Settings) -> Iterator[Find
                 continue
             yield report(
                 "MC106",
-                f"{named(layer, setup)} already applies {layer.activation}, and {named(following, setup)} applies it again: "
+                f"{layer.activation} is applied twice. {named(layer, setup)} already applies it, and {named(following, setup)} applies it again: "
                 + (
                     "a second softmax squashes the probabilities towards uniform and weakens the gradients"
                     if layer.activation == "softmax"

@@ -53,17 +53,17 @@ def label_encoding_mismatch(setup: TrainingSetup, settings: Settings) -> Iterato
             yield report("MC301", f"{arg}='binary' gives one 0/1 label per image, but the output is a {head[1]}-way softmax", where,
                          f"Use {arg}='categorical' for a {head[1]}-way softmax output.")
         elif mode in _ONE_HOT and loss == "sparse_categorical_crossentropy":
-            yield report("MC301", f"{arg}={mode!r} yields one-hot labels but the loss is sparse_categorical_crossentropy, which expects integer class ids", where,
+            yield report("MC301", f"{arg}={mode!r} yields one-hot labels but the loss is sparse_categorical_crossentropy. That loss expects integer class ids", where,
                          f"Use {arg}='{'int' if arg == 'label_mode' else 'sparse'}' or loss='categorical_crossentropy'.")
         elif mode in _INTEGER and loss in CATEGORICAL_LOSSES:
-            yield report("MC301", f"{arg}={mode!r} yields integer class ids but the loss is {loss}, which expects one-hot labels", where,
+            yield report("MC301", f"{arg}={mode!r} yields integer class ids but the loss is {loss}. That loss expects one-hot labels", where,
                          f"Use {arg}='categorical' or loss='sparse_categorical_crossentropy'.")
         elif mode == "binary" and loss in CATEGORICAL_LOSSES and head and head[0] == "softmax" and head[1] == 2:
-            yield report("MC301", f"{arg}='binary' yields one 0/1 label per image, but the output is a 2-unit softmax under {loss}, which expects one-hot pairs", where,
+            yield report("MC301", f"{arg}='binary' yields one 0/1 label per image, but the output is a 2-unit softmax. {loss} expects one-hot pairs", where,
                          f"Use {arg}='categorical' with the 2-unit softmax, or a 1-unit sigmoid with binary_crossentropy.")
     for labels in setup.labels:
         if labels.encoding == "one-hot" and loss == "sparse_categorical_crossentropy":
-            yield report("MC301", "labels are one-hot encoded (to_categorical) but the loss is sparse_categorical_crossentropy, which expects integer class ids",
+            yield report("MC301", "labels are one-hot encoded (to_categorical) but the loss is sparse_categorical_crossentropy. That loss expects integer class ids",
                          _where(setup, labels.location), "Drop to_categorical, or use loss='categorical_crossentropy'.")
 
 
@@ -74,7 +74,7 @@ def augmented_validation(setup: TrainingSetup, settings: Settings) -> Iterator[F
             augmentations = ", ".join(pipeline.augmentation)
             yield report(
                 "MC302",
-                f"the {pipeline.role} pipeline{_name(pipeline)} applies random augmentation ({augmentations}): every evaluation scores "
+                f"the {pipeline.role} pipeline{_name(pipeline)} applies random augmentation. It applies {augmentations}: every evaluation scores "
                 "different, distorted images, so validation numbers are noisy, pessimistic and not comparable between epochs",
                 _where(setup, pipeline.augmentation_location, pipeline.location),
                 "Augment only the training pipeline; give validation/test the same scaling and size, nothing random.",

@@ -47,3 +47,8 @@ def describe_scaling(scaling: Scaling | None) -> str:
 
 def mode_text(mode: str) -> str:
     return MODE_TEXT.get(mode, mode)
+
+
+def short_mode_text(mode: str) -> str:
+    """The mode in a few words, for a message's first sentence (``mode_text`` has the detail)."""
+    return {"caffe": "caffe-style input", "torch": "torch-style input"}.get(mode, mode_text(mode))

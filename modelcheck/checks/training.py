@@ -42,7 +42,7 @@ def monitor_unknown_metric(setup: TrainingSetup, settings: Settings) -> Iterator
         offer = specs.monitor(monitor, suggestion, where)
         yield report(
             "MC401",
-            f"{callback.class_name} monitors '{monitor}', but the compiled model logs only {', '.join(sorted(available))}: "
+            f"{callback.class_name} monitors '{monitor}', which the compiled model never logs. It logs only {', '.join(sorted(available))}: "
             + _consequence(callback.class_name),
             where,
             f"Use monitor='{suggestion}'." if suggestion else "Monitor a quantity the model logs (a compiled metric or loss).",
@@ -78,7 +78,7 @@ def removed_api(setup: TrainingSetup, settings: Settings) -> Iterator[Finding]:
         offer = specs.removed_api(use.api, use.replacement, use.location)
         yield report(
             "MC402",
-            f"`{use.api}` was removed in Keras 3 / TensorFlow ≥ 2.16 (the script fails there); use `{use.replacement}`",
+            f"`{use.api}` was removed in Keras 3 / TensorFlow ≥ 2.16. The script fails there; use `{use.replacement}`",
             use.location or Location(setup.path),
             fix=offer if isinstance(offer, FixSpec) else None,
         )

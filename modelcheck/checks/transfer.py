@@ -6,7 +6,7 @@ from typing import Iterator
 
 from modelcheck.checks.freeze import BackboneView, boundary, view_of
 from modelcheck.checks.graph import has_weights, named
-from modelcheck.checks.scaling import describe_scaling, family_mode, mode_text, scaling_mode
+from modelcheck.checks.scaling import describe_scaling, family_mode, mode_text, scaling_mode, short_mode_text
 from modelcheck.engine import report, rule
 from modelcheck.findings import Finding, FixSpec, Severity
 from modelcheck.fix import specs
@@ -96,12 +96,14 @@ def preprocessing_mismatch(setup: TrainingSetup, settings: Settings) -> Iterator
         offer = specs.preprocessing(backbone.name, _preprocess_module(view, expected), where, in_model is not None)
         how = describe_scaling(scaling) if in_model is None else f"a Rescaling layer in the model ({describe_scaling(scaling)} overall)"
         if expected == "none":
-            problem = f"{backbone.name} rescales its input internally and its ImageNet weights expect {mode_text('raw')}, but the pipeline applies {how}"
+            problem = (f"{backbone.name} rescales its input internally, but the pipeline rescales it too. "
+                       f"Its ImageNet weights expect {mode_text('raw')}, but the pipeline applies {how}")
             hint = "Feed raw 0-255 pixels: drop rescale / the Rescaling layer (its preprocess_input is a no-op)."
         else:
             module = view.info.module
             own_function_fits = family_mode(module) == expected
-            problem = f"{backbone.name}'s ImageNet weights expect {mode_text(expected)}, but the pipeline feeds {mode_text(actual)} ({how})"
+            problem = (f"{backbone.name}'s weights expect {short_mode_text(expected)}, but the pipeline feeds {mode_text(actual)}. "
+                       f"Its ImageNet weights expect {mode_text(expected)}; the pipeline applies {how}")
             if not own_function_fits:
                 hint = f"Scale inputs to {mode_text(expected)} ({module}.preprocess_input does not, for this build), or keep include_preprocessing=True."
             elif setup.kind == "config":
@@ -277,7 +279,7 @@ def trainable_changed_after_compile(setup: TrainingSetup, settings: Settings) ->
             if trained:
                 yield report(
                     "MC203",
-                    f"`{op.target}` changes trainable after the model has trained, and fit() runs again without compile(): "
+                    f"`{op.target}` changes trainable after training, and fit() runs again without compile(): "
                     "Keras built the train function at the first fit, so this change has no effect on the next training",
                     where,
                     "Call model.compile(...) again (with a low learning rate for fine-tuning) after changing trainable.",
@@ -385,11 +387,13 @@ def batchnorm_training_mode(setup: TrainingSetup, settings: Settings) -> Iterato
         how = (
             f"nested as '{view.backbone.nested_as}' and called without training=False"
             if view.backbone.nested_as
-            else "its layers are part of the model, not called with training=False"
+            else "part of the model layer by layer, not called with training=False"
         )
         yield report(
             "MC205",
-            f"{view.backbone.name} is {how}, and {len(trainable_bn)} of its BatchNormalization layers are trainable: "
+            (f"{len(trainable_bn)} BatchNormalization layers of {view.backbone.name} are trainable and run in training mode. "
+             if len(trainable_bn) != 1 else f"1 BatchNormalization layer of {view.backbone.name} is trainable and runs in training mode. ")
+            + f"{view.backbone.name} is {how}: "
             "during fit() they replace the ImageNet statistics with those of your small batches, and the pretrained features drift",
             _where(setup, view.backbone.location),
             "Call the backbone as base(inputs, training=False) in a functional model (Keras fine-tuning guide), or keep its BatchNormalization layers frozen.",

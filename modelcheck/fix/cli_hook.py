@@ -29,11 +29,12 @@ FIXABLE_CODES = ("MC101", "MC201", "MC401", "MC402")
 
 def add_fix_arguments(parser: argparse.ArgumentParser) -> None:
     """Add --fix and --diff."""
-    group = parser.add_argument_group("automatic fixes (" + ", ".join(FIXABLE_CODES) + " in scripts)")
+    group = parser.add_argument_group("fixes (" + ", ".join(FIXABLE_CODES) + " in scripts; [*] marks a fixable finding)")
     group.add_argument("--fix", action="store_true",
                        help="apply the safe fixes to the scripts in place, then report what is left")
     group.add_argument("--diff", action="store_true",
                        help="print the fixes as a unified diff and change nothing (exit 1 if there is something to fix)")
+    group.add_argument("--show-fixes", action="store_true", help="list what --fix would change, after the findings")
 
 
 def run_fixes(args: argparse.Namespace, result: Any, settings: Any = None, *, stdout: IO[str] | None = None,

@@ -189,7 +189,8 @@ class ProbeReport:
         from rich.console import Console
         from rich.markup import escape
 
-        console = Console(file=stream, highlight=False, soft_wrap=True, force_terminal=color, no_color=color is False)
+        # emoji=False: a path or layer name like "a:100:b" is text, not an emoji code.
+        console = Console(file=stream, highlight=False, soft_wrap=True, force_terminal=color, no_color=color is False, emoji=False)
         lines = self.console_lines()
         console.print(f"[bold]{escape(lines[0])}[/bold]")
         for run, line in zip(self.trajectories, lines[1 : 1 + len(self.trajectories)]):

@@ -7,7 +7,8 @@ from typing import Iterable
 
 from modelcheck.findings import Finding, Severity
 
-FORMATS = ("console", "json", "sarif", "github")
+FORMATS = ("full", "concise", "json", "sarif", "github")
+"""Output formats of `--output-format` (`console` is accepted as the old name of `full`)."""
 
 
 def summary(findings: Iterable[Finding], files: int) -> dict:
@@ -26,3 +27,44 @@ def summary(findings: Iterable[Finding], files: int) -> dict:
 
 def severity_word(severity: Severity) -> str:
     return str(severity)
+
+
+# Where the explanation of a message starts: after the first ": ", "; " or ". " that is not
+# inside backticks, quotes, brackets or parentheses (a dict literal, `x[:, 0]`, "e.g. ").
+_ABBREVIATIONS = ("e.g", "i.e", "etc", "vs", "approx")
+
+
+def split_message(message: str) -> tuple[str, str]:
+    """``(headline, explanation)``: the first sentence of a message and what follows it.
+
+    Messages state the problem first and explain after a colon, semicolon or full
+    stop; the headline reads on its own (``--output-format concise`` prints only it).
+    """
+    depth = 0
+    quote = ""
+    for index, char in enumerate(message):
+        if quote:
+            if char == quote:
+                quote = ""
+            continue
+        if char == "`" or (char == "'" and (index == 0 or not message[index - 1].isalnum())):
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth = max(0, depth - 1)
+        elif char in ":;." and depth == 0 and message[index + 1:index + 2] == " ":
+            if char == "." and message[:index].lower().endswith(_ABBREVIATIONS):
+                continue
+            return message[:index].rstrip(), message[index + 2:].lstrip()
+    return message.rstrip(". "), ""
+
+
+def headline(message: str) -> str:
+    """The first sentence of a message (see :func:`split_message`)."""
+    return split_message(message)[0]
+
+
+def is_fixable(finding: Finding) -> bool:
+    """True when ``--fix`` can repair the finding: its rule attached a fix."""
+    return finding.fix is not None

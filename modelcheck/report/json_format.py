@@ -26,6 +26,7 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "layer": where.layer,
         "key": where.key,
         "hint": finding.hint,
+        "fix": {"applicable": True, "message": finding.fix.message} if finding.fix is not None else None,
     }
 
 
