@@ -1,37 +1,117 @@
-"""Shared fixtures: real Keras model files, built once per test session in child processes."""
+"""Shared fixtures and helpers: real Keras model files (built once per session in child
+processes), the CLI in a fresh process, and a generous bound for hostile inputs.
+
+Markers (registered in pyproject.toml):
+- ``tf``: needs TensorFlow/Keras/tf-keras (the ``[dev]`` extra). A test that takes the
+  ``keras`` fixture or a model built by TensorFlow (``keras3_models``, ``keras2_models``,
+  ``model_file``) gets it automatically; others say ``@pytest.mark.tf``. Without TensorFlow
+  they are skipped with a reason that says so. Test modules import Keras only inside
+  tests and fixtures, so that ``-m "not tf"`` collects them without TensorFlow.
+- ``slow``: a few seconds or more each (installs an environment, builds models, long properties).
+- ``fuzz``: a property test (hypothesis).
+
+The fast lane, ``python -m pytest -m "not tf and not slow"``, needs no TensorFlow.
+"""
 
 from __future__ import annotations
 
 import importlib.util
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+DATA = ROOT / "tests" / "data"
 FACTORY = ROOT / "tests" / "model_factory.py"
+# Fixtures that need TensorFlow: a test that takes one, directly or through another fixture,
+# is marked `tf`.
+TF_FIXTURES = frozenset({"keras", "keras3_models", "keras2_models", "model_file"})
+TF_MODULES = ("tensorflow", "keras", "tf_keras")
 
 
 def _has(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the tests that need TensorFlow; skip them, saying why, where it is not installed."""
+    missing = [module for module in TF_MODULES if not _has(module)]
+    skip = pytest.mark.skip(reason=f"needs TensorFlow ({', '.join(missing)} not installed): pip install -e '.[dev]'")
+    for item in items:
+        if TF_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.tf)
+        if missing and item.get_closest_marker("tf"):
+            item.add_marker(skip)
+
+
+class Hung(BaseException):
+    """A bounded step ran past its generous limit. A BaseException, so that code under test
+    that degrades ``except Exception`` to "unknown" cannot swallow it."""
+
+
+@contextmanager
+def hang_guard(seconds: float, what: str) -> Iterator[None]:
+    """Fail with "`what` hung" if the block is still running after ``seconds``.
+
+    A bound for hostile inputs that would otherwise never return, never a speed check:
+    pick a limit many times the normal time. A watchdog thread signals the main thread
+    with SIGUSR1 (not SIGALRM: modelcheck's own per-file time limit uses that timer),
+    again every second in case a finalizer swallowed the first one.
+    """
+    done = threading.Event()
+
+    def hung(signum: int, frame: object) -> None:
+        raise Hung(f"{what} hung: no result after {seconds:g} s")
+
+    def watch() -> None:
+        if done.wait(seconds):
+            return
+        while not done.is_set():
+            signal.pthread_kill(threading.main_thread().ident, signal.SIGUSR1)
+            done.wait(1.0)
+
+    previous = signal.signal(signal.SIGUSR1, hung)
+    watchdog = threading.Thread(target=watch, daemon=True)
+    watchdog.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watchdog.join()
+        signal.signal(signal.SIGUSR1, previous)
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
     """Run `python -m modelcheck ARGS` as a user would, in a fresh process."""
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1", **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "modelcheck", *args], capture_output=True, text=True, cwd=cwd or ROOT, env=full_env, timeout=300
-    )
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "modelcheck", *args], capture_output=True, text=True, cwd=cwd or ROOT, env=full_env, timeout=timeout
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"`modelcheck {' '.join(args)}` hung: no result after {timeout:g} s", pytrace=False)
 
 
-def run_json(*args: str, cwd: Path | None = None) -> tuple[int, dict]:
-    result = run_cli("--format", "json", *args, cwd=cwd)
+def run_json(*args: str, cwd: Path | None = None, timeout: float = 300) -> tuple[int, dict]:
+    result = run_cli("--format", "json", *args, cwd=cwd, timeout=timeout)
     assert result.stderr.strip() == "" or "Traceback" not in result.stderr, result.stderr
     return result.returncode, json.loads(result.stdout)
+
+
+@pytest.fixture(scope="session")
+def keras():
+    """The Keras 3 package, for tests that build live models in this process."""
+    import keras
+
+    return keras
 
 
 @pytest.fixture(scope="session")
@@ -40,9 +120,6 @@ def canary_path(tmp_path_factory) -> Path:
 
 
 def _build(tmp_path_factory, flavor: str, canary: Path) -> Path:
-    module = "tf_keras" if flavor == "keras2" else "keras"
-    if not _has(module):
-        pytest.skip(f"{module} is not installed (pip install -e '.[dev]')")
     out = tmp_path_factory.mktemp(f"models_{flavor}")
     subprocess.run(
         [sys.executable, str(FACTORY), str(out), flavor, str(canary)],
