@@ -119,10 +119,12 @@ def canary_path(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("canary") / "LAMBDA_RAN"
 
 
-def _build(tmp_path_factory, flavor: str, canary: Path) -> Path:
-    out = tmp_path_factory.mktemp(f"models_{flavor}")
+@pytest.fixture(scope="session")
+def _tf_models(tmp_path_factory, canary_path) -> Path:
+    """Both flavors of fixture models, built in one child process (TensorFlow imported once)."""
+    out = tmp_path_factory.mktemp("models")
     subprocess.run(
-        [sys.executable, str(FACTORY), str(out), flavor, str(canary)],
+        [sys.executable, str(FACTORY), str(out), "keras3,keras2", str(canary_path)],
         check=True,
         capture_output=True,
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
@@ -132,13 +134,13 @@ def _build(tmp_path_factory, flavor: str, canary: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def keras3_models(tmp_path_factory, canary_path) -> Path:
-    return _build(tmp_path_factory, "keras3", canary_path)
+def keras3_models(_tf_models) -> Path:
+    return _tf_models / "keras3"
 
 
 @pytest.fixture(scope="session")
-def keras2_models(tmp_path_factory, canary_path) -> Path:
-    return _build(tmp_path_factory, "keras2", canary_path)
+def keras2_models(_tf_models) -> Path:
+    return _tf_models / "keras2"
 
 
 @pytest.fixture(params=["keras3.keras", "keras3.h5", "keras2.h5"])

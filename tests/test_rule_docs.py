@@ -3,6 +3,7 @@ prints agree, and every doc's Example triggers its rule while its "Use instead" 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -73,6 +74,10 @@ def test_doc_structure(code):
         assert doc.code_blocks("Example") and doc.code_blocks("Use instead")
 
 
+def _case_id(code: str, section: str, number: int) -> str:
+    return f"{code}-{section.split()[0]}-{number}"
+
+
 def _example_cases():
     for code in sorted(RULE_DOCS):
         for section, expected in (("Example", True), ("Use instead", False)):
@@ -80,26 +85,48 @@ def _example_cases():
                 if "probe" in info.split():
                     continue  # probe examples train a model: tests/test_probe_docs.py runs them
                 marks = [pytest.mark.tf] if "save-model" in info else []  # Keras builds and saves the model
-                yield pytest.param(code, section, number, expected, id=f"{code}-{section.split()[0]}-{number}", marks=marks)
+                yield pytest.param(code, section, number, expected, id=_case_id(code, section, number), marks=marks)
 
 
-def _save_model(snippet: str, folder: Path) -> list[Path]:
-    """Run a doc's `save-model` snippet (our own trusted doc) with Keras and save `model`."""
-    script = snippet + textwrap.dedent(
-        f"""
-        model.save({str(folder / 'example.keras')!r})
-        model.save({str(folder / 'example.h5')!r})
-        """
-    )
-    subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, timeout=300)
-    return [folder / "example.keras", folder / "example.h5"]
+# Runs every `save-model` snippet (our own trusted docs) in one child process: Keras is imported once.
+SAVER = textwrap.dedent(
+    """
+    import json, os, sys
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    for case in json.load(open(sys.argv[1])):
+        namespace = {"__name__": "__main__"}
+        exec(compile(case["code"], case["id"], "exec"), namespace)
+        folder = os.path.join(sys.argv[2], case["id"])
+        os.makedirs(folder)
+        namespace["model"].save(os.path.join(folder, "example.keras"))
+        namespace["model"].save(os.path.join(folder, "example.h5"))
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def saved_models(tmp_path_factory) -> Path:
+    """Folder per case id holding the `model` of each `save-model` snippet as .keras and .h5."""
+    out = tmp_path_factory.mktemp("doc_models")
+    cases = [
+        {"id": _case_id(code, section, number), "code": snippet}
+        for code, doc in sorted(RULE_DOCS.items())
+        for section in ("Example", "Use instead")
+        for number, (info, snippet) in enumerate(doc.code_blocks(section))
+        if "save-model" in info
+    ]
+    (out / "cases.json").write_text(json.dumps(cases), encoding="utf-8")
+    subprocess.run([sys.executable, "-c", SAVER, str(out / "cases.json"), str(out)], check=True, capture_output=True,
+                   env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, timeout=600)
+    return out
 
 
 @pytest.mark.parametrize("code,section,number,expected", list(_example_cases()))
-def test_doc_examples(code, section, number, expected, tmp_path):
+def test_doc_examples(code, section, number, expected, tmp_path, request):
     info, snippet = RULE_DOCS[code].code_blocks(section)[number]
     if "save-model" in info:
-        targets = _save_model(snippet, tmp_path)
+        folder = request.getfixturevalue("saved_models") / _case_id(code, section, number)
+        targets = [folder / "example.keras", folder / "example.h5"]
     elif info.startswith("python"):
         target = tmp_path / "example.py"
         target.write_text(snippet, encoding="utf-8")
