@@ -21,7 +21,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -58,35 +57,29 @@ class Hung(BaseException):
 
 
 @contextmanager
-def hang_guard(seconds: float, what: str) -> Iterator[None]:
-    """Fail with "`what` hung" if the block is still running after ``seconds``.
+def hang_guard(cpu_seconds: float, what: str) -> Iterator[None]:
+    """Fail with "`what` hung" once the block has used ``cpu_seconds`` of CPU time.
 
     A bound for hostile inputs that would otherwise never return, never a speed check:
-    pick a limit many times the normal time. A watchdog thread signals the main thread
-    with SIGUSR1 (not SIGALRM: modelcheck's own per-file time limit uses that timer),
-    again every second in case a finalizer swallowed the first one.
+    pick a limit many times the normal cost. CPU time, so that a loaded machine never
+    trips it while a loop that spins forever does. It uses ITIMER_PROF (SIGPROF): the
+    real-time timer is modelcheck's own per-file limit, which steps aside when another
+    real timer runs, and a watchdog thread would change how modelcheck reads HDF5 files
+    (it forks only while the process has a single thread). A child process's time does
+    not count: bound a child with its own timeout (``run_cli`` says "hung" too).
     """
-    done = threading.Event()
 
     def hung(signum: int, frame: object) -> None:
-        raise Hung(f"{what} hung: no result after {seconds:g} s")
+        signal.setitimer(signal.ITIMER_PROF, 1.0)  # again in a second, in case a finalizer swallowed this one
+        raise Hung(f"{what} hung: no result after {cpu_seconds:g} s of CPU time")
 
-    def watch() -> None:
-        if done.wait(seconds):
-            return
-        while not done.is_set():
-            signal.pthread_kill(threading.main_thread().ident, signal.SIGUSR1)
-            done.wait(1.0)
-
-    previous = signal.signal(signal.SIGUSR1, hung)
-    watchdog = threading.Thread(target=watch, daemon=True)
-    watchdog.start()
+    previous = signal.signal(signal.SIGPROF, hung)
+    signal.setitimer(signal.ITIMER_PROF, cpu_seconds)
     try:
         yield
     finally:
-        done.set()
-        watchdog.join()
-        signal.signal(signal.SIGUSR1, previous)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
 
 
 def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
