@@ -1,6 +1,6 @@
 """pre-commit end to end: a commit touching 10 training scripts and 2 model files.
 
-Copies this working tree into a temporary git repository (pre-commit installs hooks
+Copies the tracked files of this working tree into a temporary git repository (pre-commit installs hooks
 from a repository at a commit), installs the hook environment once, then times
 `pre-commit run --files ...` (median of 5). Prints a markdown table.
 """
@@ -25,7 +25,7 @@ def git(cwd: Path, *args: str) -> str:
 
 
 def snapshot(target: Path) -> str:
-    names = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=ROOT, capture_output=True, check=True).stdout.decode().split("\0")
+    names = subprocess.run(["git", "ls-files", "--cached", "-z"], cwd=ROOT, capture_output=True, check=True).stdout.decode().split("\0")
     for name in filter(None, names):
         if (ROOT / name).is_file():
             (target / name).parent.mkdir(parents=True, exist_ok=True)

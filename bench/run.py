@@ -1,7 +1,7 @@
 """Benchmarks: whole-process wall time and peak memory of modelcheck vs what a user would
 otherwise run. Reproduces the tables in BENCHMARKS.md:
 
-    python bench/run.py [--quick] [--only models,scripts,startup,precommit,probe] [--write]
+    python bench/run.py [--quick] [--only models,scripts,precommit,probe,hostile] [--write]
 
 Model files are built once with Keras (weights=None) into .bench/ and reused.
 """
@@ -112,6 +112,11 @@ def bench_precommit(quick: bool) -> list[str]:
     return result.stdout.strip().splitlines() or [f"pre-commit bench failed: {result.stderr[-400:]}"]
 
 
+def bench_hostile(quick: bool) -> list[str]:
+    result = subprocess.run([PY, str(ROOT / "bench" / "hostile_bench.py")], env=ENV, capture_output=True, text=True)
+    return result.stdout.strip().splitlines() or [f"hostile-input bench failed: {result.stderr[-400:]}"]
+
+
 def header() -> list[str]:
     import importlib.metadata as md
 
@@ -133,6 +138,7 @@ SECTIONS = {
     "scripts": ("Training scripts and start-up", bench_scripts),
     "probe": ("Training probe", bench_probe),
     "precommit": ("pre-commit hook", bench_precommit),
+    "hostile": ("Hostile inputs: how fast the bounds give up", bench_hostile),
 }
 
 

@@ -1,4 +1,4 @@
-"""The TRAINING_CONFIG.md example in YAML, TOML and JSON, and helpers to lay out a config project."""
+"""The example of docs/training-config.md in YAML, TOML and JSON, and helpers to lay out a config project."""
 
 from __future__ import annotations
 
@@ -6,47 +6,19 @@ import json
 import re
 from pathlib import Path
 
-from conftest import SHARED
+from conftest import ROOT
 
-EXAMPLE_YAML = """\
-model:
-  backbone: ResNet50            # any keras.applications name
-  weights: imagenet             # imagenet | null | path to a weights file
-  input_shape: [224, 224, 3]
-  freeze: 150                   # int (first N layers of the backbone), a layer name
-                                # (freeze up to and including it), "all" or "none"
-  head:                         # layers on top, in order
-    - GlobalAveragePooling2D: {}
-    - Dense: {units: 256, activation: relu}
-    - Dropout: {rate: 0.5}
-    - Dense: {units: 5, activation: softmax}
-  # instead of backbone/head: file: models/flowers.keras
-compile:
-  loss: categorical_crossentropy
-  optimizer: {class_name: Adam, learning_rate: 0.001}
-  metrics: [accuracy]
-data:
-  train:
-    directory: data/train
-    class_mode: categorical     # or label_mode: categorical for image_dataset_from_directory
-    target_size: [224, 224]
-    rescale: 0.00392156862745098
-    augmentation: {horizontal_flip: true, rotation_range: 20}
-  validation:
-    directory: data/val
-    class_mode: categorical
-    target_size: [224, 224]
-    rescale: 0.00392156862745098
-    augmentation: {zoom_range: 0.2}
-fit:
-  epochs: 20
-  batch_size: 32
-callbacks:
-  - ModelCheckpoint: {filepath: best.keras, monitor: val_acc, save_best_only: true}
-expect:                         # what the author means; modelcheck holds the setup to it
-  num_classes: 5
-  trainable_from: conv5_block1_1_conv
-"""
+DOC = ROOT / "docs" / "training-config.md"
+
+
+def doc_example() -> str:
+    """The YAML block of docs/training-config.md: the example the tests hold the reader to."""
+    blocks = re.findall(r"```yaml\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
+    assert len(blocks) == 1, f"{DOC} should hold exactly one ```yaml block, the example"
+    return blocks[0]
+
+
+EXAMPLE_YAML = doc_example()
 
 EXAMPLE_TOML = """\
 [model]
@@ -102,7 +74,7 @@ def example_json() -> str:
 
 EXAMPLES = {"yaml": EXAMPLE_YAML, "toml": EXAMPLE_TOML, "json": None}
 
-# What the contract (TRAINING_CONFIG.md) says the example produces, with the key each finding
+# What docs/training-config.md says the example produces, with the key each finding
 # must point at. MC202 appears twice: the boundary cut (at `freeze`) and the declared
 # expectation it contradicts (at `expect.trainable_from`).
 EXPECTED = [
@@ -118,15 +90,6 @@ MC103 = ("MC103", "model.head[3].Dense")
 
 def example_text(fmt: str) -> str:
     return example_json() if fmt == "json" else EXAMPLES[fmt]
-
-
-def doc_example() -> str | None:
-    """The YAML block of the shared TRAINING_CONFIG.md, when the shared folder is present."""
-    doc = SHARED / "TRAINING_CONFIG.md"
-    if not doc.exists():
-        return None
-    match = re.search(r"```yaml\n(.*?)```", doc.read_text(encoding="utf-8"), re.S)
-    return match.group(1) if match else None
 
 
 def make_class_dirs(root: Path, count: int, images: int = 2) -> None:

@@ -1,8 +1,9 @@
 """Build the real Keras model files the tests check (run in a subprocess).
 
-    python tests/model_factory.py OUTDIR keras3|keras2 [CANARY_PATH]
+    python tests/model_factory.py OUTDIR keras3,keras2 [CANARY_PATH]
 
-Keras 3 writes NAME.keras and NAME.h5; tf-keras (the Keras 2 line) writes NAME.h5.
+Each flavor named writes into OUTDIR/FLAVOR, all in this one process (TensorFlow is
+imported once): Keras 3 writes NAME.keras and NAME.h5; tf-keras (the Keras 2 line) NAME.h5.
 All backbones use weights=None: nothing is downloaded. Running this in a child
 process keeps TensorFlow out of the test process, whose own imports the tests check.
 """
@@ -101,19 +102,21 @@ def build_all(keras, canary: str) -> dict[str, object]:
 
 
 def main() -> None:
-    out, flavor = sys.argv[1], sys.argv[2]
+    out, flavors = sys.argv[1], sys.argv[2].split(",")
     canary = sys.argv[3] if len(sys.argv) > 3 else os.path.join(out, "CANARY")
-    os.makedirs(out, exist_ok=True)
-    if flavor == "keras2":
-        import tf_keras as keras
-    else:
-        import keras
-    for name, model in build_all(keras, canary).items():
+    for flavor in flavors:
+        folder = os.path.join(out, flavor)
+        os.makedirs(folder, exist_ok=True)
         if flavor == "keras2":
-            model.save(os.path.join(out, f"{name}.h5"))
+            import tf_keras as keras
         else:
-            model.save(os.path.join(out, f"{name}.keras"))
-            model.save(os.path.join(out, f"{name}.h5"))
+            import keras
+        for name, model in build_all(keras, canary).items():
+            if flavor == "keras2":
+                model.save(os.path.join(folder, f"{name}.h5"))
+            else:
+                model.save(os.path.join(folder, f"{name}.keras"))
+                model.save(os.path.join(folder, f"{name}.h5"))
     if os.path.exists(canary):
         os.remove(canary)
 

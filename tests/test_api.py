@@ -103,10 +103,7 @@ def test_bad_input_types():
 
 # --- live models -----------------------------------------------------------------------------
 
-keras = pytest.importorskip("keras")
-
-
-def _cnn(hidden: str = "softmax", units: int = 5, name: str = "cnn"):
+def _cnn(keras, hidden: str = "softmax", units: int = 5, name: str = "cnn"):
     layers = keras.layers
     return keras.Sequential(
         [keras.Input((32, 32, 3)), layers.Conv2D(4, 3, activation="relu"), layers.GlobalAveragePooling2D(),
@@ -115,10 +112,10 @@ def _cnn(hidden: str = "softmax", units: int = 5, name: str = "cnn"):
     )
 
 
-def test_live_model_with_a_hidden_softmax_in_a_notebook():
+def test_live_model_with_a_hidden_softmax_in_a_notebook(keras):
     import modelcheck
 
-    model = _cnn()
+    model = _cnn(keras)
     result = modelcheck.check(model, config=Settings())
     (finding,) = [f for f in result.findings if f.code == "MC101"]
     assert finding.location.layer == "hidden_dense" and "'hidden_dense'" in finding.message
@@ -126,10 +123,10 @@ def test_live_model_with_a_hidden_softmax_in_a_notebook():
     html_text = result._repr_html_()
     assert "MC101" in html_text and "hidden_dense" in html_text
     assert result.setups[0].kind == "live" and result.setups[0].compile is None  # not compiled yet: no Compile
-    assert modelcheck.check(_cnn("relu"), config=Settings()).ok
+    assert modelcheck.check(_cnn(keras, "relu"), config=Settings()).ok
 
 
-def test_live_compile_trainable_flags_and_input_shape():
+def test_live_compile_trainable_flags_and_input_shape(keras):
     import modelcheck
 
     layers = keras.layers
@@ -155,12 +152,12 @@ def test_live_compile_trainable_flags_and_input_shape():
     assert "MC102" in codes  # softmax output under from_logits=True, read from the live loss object
 
 
-def test_live_model_joined_with_a_data_directory(tmp_path):
+def test_live_model_joined_with_a_data_directory(tmp_path, keras):
     import modelcheck
 
     for name in ("a", "b", "c", "d", "e"):
         (tmp_path / name).mkdir()
-    model = _cnn("relu", units=3)
+    model = _cnn(keras, "relu", units=3)
     result = modelcheck.check(model, data=tmp_path, config=Settings())
     (finding,) = [f for f in result.findings if f.code == "MC103"]
     assert "5" in finding.message and "3" in finding.message
@@ -169,7 +166,7 @@ def test_live_model_joined_with_a_data_directory(tmp_path):
     assert "MC103" not in labels.codes
 
 
-def test_subclassed_model_without_a_layer_graph_stays_silent_on_the_head():
+def test_subclassed_model_without_a_layer_graph_stays_silent_on_the_head(keras):
     import modelcheck
 
     class Net(keras.Model):
@@ -190,10 +187,12 @@ def test_subclassed_model_without_a_layer_graph_stays_silent_on_the_head():
     assert "MC101" not in result.codes  # call order unknown: which layer is the output is not guessed
 
 
+@pytest.mark.tf
 def test_tf_keras_models_are_read_too():
+    import tf_keras
+
     import modelcheck
 
-    tf_keras = pytest.importorskip("tf_keras")
     layers = tf_keras.layers
     model = tf_keras.Sequential([tf_keras.Input((8, 8, 3)), layers.Flatten(), layers.Dense(8, activation="softmax", name="mid"),
                                  layers.Dense(5, activation="sigmoid", name="out")])

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
+import jsonschema
 
-from conftest import SHARED, run_cli, run_json
+from conftest import DATA, run_cli, run_json
+
+SARIF_SCHEMA = json.loads((DATA / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
 
 
 def test_json_schema_shape(keras3_models):
@@ -20,11 +22,9 @@ def test_json_schema_shape(keras3_models):
 
 
 def test_sarif_validates_against_the_schema_and_carries_rule_help(keras3_models):
-    jsonschema = pytest.importorskip("jsonschema")
-    schema = json.loads((SHARED / "schemas" / "sarif-schema-2.1.0.json").read_text())
     result = run_cli("--format", "sarif", str(keras3_models / "hidden_softmax.keras"), str(keras3_models / "lambda_canary.h5"))
     document = json.loads(result.stdout)
-    jsonschema.validate(document, schema)
+    jsonschema.validate(document, SARIF_SCHEMA)
     run = document["runs"][0]
     rules = {rule["id"]: rule for rule in run["tool"]["driver"]["rules"]}
     assert "Why is this bad?" in rules["MC101"]["help"]["markdown"]
@@ -32,6 +32,16 @@ def test_sarif_validates_against_the_schema_and_carries_rule_help(keras3_models)
     for sarif_result in run["results"]:
         assert run["tool"]["driver"]["rules"][sarif_result["ruleIndex"]]["id"] == sarif_result["ruleId"]
         assert sarif_result["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]
+
+
+def test_sarif_of_scripts_validates_against_the_schema():
+    """Script findings carry lines and columns: the regions the schema constrains."""
+    result = run_cli("--format", "sarif", "examples/")
+    assert result.returncode == 1, result.stderr
+    document = json.loads(result.stdout)
+    jsonschema.validate(document, SARIF_SCHEMA)
+    regions = [r["locations"][0]["physicalLocation"]["region"] for r in document["runs"][0]["results"] if r["ruleId"] == "MC101"]
+    assert regions and all(region["startLine"] >= 1 and region["startColumn"] >= 1 for region in regions)
 
 
 def test_github_annotations(keras3_models):

@@ -3,7 +3,8 @@ never crashes with a traceback, and always says which file it could not read and
 
 One command line runs over a corpus of about a hundred corrupt and hostile files
 (tests/hostile_corpus.py); the tests below read that one run. Further tests pin
-the per-file time limit and the reader bounds in-process.
+the per-file time limit and the reader bounds in-process. How fast the bounds
+are is measured in bench/hostile_bench.py, never asserted here.
 """
 
 from __future__ import annotations
@@ -13,12 +14,11 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, hang_guard, run_cli
 from hostile_corpus import ANY, CODE, UNREADABLE, Entry, build_corpus, command_line_paths, payload_canary
 
 # Small enough that the two HDF5 files which hang the C library cost seconds, not minutes.
@@ -34,15 +34,10 @@ def corpus(tmp_path_factory, keras3_models, keras2_models, canary_path) -> tuple
 @pytest.fixture(scope="module")
 def corpus_run(corpus) -> dict:
     root, entries = corpus
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1", "MODELCHECK_READ_TIMEOUT": CORPUS_TIME_LIMIT}
-    started = time.monotonic()
-    result = subprocess.run(
-        [sys.executable, "-m", "modelcheck", "--format", "json", *command_line_paths(entries)],
-        capture_output=True, text=True, cwd=root, env=env, timeout=600,
-    )
-    duration = time.monotonic() - started
-    print(f"\nhostile corpus: {len(entries)} files checked in {duration:.1f} s (exit {result.returncode})")
-    return {"result": result, "duration": duration, "document": json.loads(result.stdout) if result.stdout.strip() else None}
+    env = {"MODELCHECK_READ_TIMEOUT": CORPUS_TIME_LIMIT}
+    # Bounded by the per-file limit (3 s each): 600 s for the whole corpus means a reader hung.
+    result = run_cli("--format", "json", *command_line_paths(entries), cwd=root, env=env, timeout=600)
+    return {"result": result, "document": json.loads(result.stdout) if result.stdout.strip() else None}
 
 
 def _by_path(document: dict) -> dict[str, list[dict]]:
@@ -59,7 +54,6 @@ def test_one_command_line_over_the_corpus_finishes_cleanly(corpus, corpus_run):
     assert result.returncode in (0, 1), result.stderr[-3000:]
     assert "Traceback" not in result.stderr, result.stderr[-3000:]
     assert corpus_run["document"] is not None and corpus_run["document"]["version"] == 1
-    assert corpus_run["duration"] < 120
 
 
 def test_every_unreadable_file_is_named_with_a_one_line_reason(corpus, corpus_run):
@@ -169,9 +163,8 @@ def test_time_limit_gives_up_on_a_reader_that_never_returns(tmp_path, monkeypatc
 
     real = inputs._read_file
     monkeypatch.setattr(inputs, "_read_file", spin)
-    started = time.monotonic()
-    loaded = inputs.load([str(stuck), str(fine)], time_limit=0.5)
-    assert time.monotonic() - started < 5
+    with hang_guard(60, "a reader that never returns, under a 0.5 s limit,"):
+        loaded = inputs.load([str(stuck), str(fine)], time_limit=0.5)
     messages = {Path(f.location.path).name: f.message for f in loaded.findings}
     assert messages["stuck.keras"].startswith("gave up after 0.5 s reading")
     assert "MODELCHECK_READ_TIMEOUT" in messages["stuck.keras"]
@@ -260,7 +253,7 @@ def test_unreadable_file_is_permission_denied(tmp_path, monkeypatch):
     assert (finding.code, finding.message) == ("MC001", "permission denied")
 
 
-def test_json_depth_prescan_ignores_brackets_in_strings_and_is_fast():
+def test_json_depth_prescan_ignores_brackets_in_strings():
     from modelcheck.readers.model.keras_file import MAX_JSON_DEPTH, json_depth, load_json
     from modelcheck.errors import InputError
 
@@ -269,10 +262,8 @@ def test_json_depth_prescan_ignores_brackets_in_strings_and_is_fast():
     assert load_json('{"name": "' + '[\\"' * 10_000 + '"}', "x") == {"name": '["' * 10_000}
     with pytest.raises(InputError, match="nested deeper"):
         load_json(b"[" * (MAX_JSON_DEPTH + 1) + b"]" * (MAX_JSON_DEPTH + 1), "x")
-    big = b"[" + b"[1, {\"k\": \"[\\\"]\"}]," * 1_000_000 + b"0]"
-    started = time.monotonic()
+    big = b"[" + b"[1, {\"k\": \"[\\\"]\"}]," * 1_000_000 + b"0]"  # 19 MB; its speed is in bench/hostile_bench.py
     assert json_depth(big) == 3
-    assert time.monotonic() - started < 5  # about 0.2 s; the old character loop took 2 s per 60 MB
 
 
 def test_bytecode_names_are_read_without_unmarshalling(keras3_models):
@@ -309,9 +300,7 @@ def test_yaml_config_with_a_control_character_is_mc001_not_an_internal_error(tmp
     assert finding.code == "MC001" and "internal error" not in finding.message
 
 
-def test_rules_on_a_10000_layer_model_finish_quickly():
-    import signal
-
+def test_rules_on_a_10000_layer_model_finish():
     from modelcheck.engine import run_rules
     from modelcheck.readers.model.model_config import setup_from_configs
     from modelcheck.settings import Settings
@@ -319,16 +308,9 @@ def test_rules_on_a_10000_layer_model_finish_quickly():
     layers = [{"class_name": "Dense", "config": {"name": f"d{i}", "units": 4, "activation": "linear"}} for i in range(10_000)]
     setup = setup_from_configs("many.keras", {"class_name": "Sequential", "config": {"layers": layers}}, None)
 
-    def too_slow(signum, frame):
-        raise TimeoutError("the rules took more than 5 s")
-
-    previous = signal.signal(signal.SIGALRM, too_slow)
-    signal.setitimer(signal.ITIMER_REAL, 5, 1)  # fail at 5 s, not after a minute (again each second if a finalizer swallowed it)
-    try:
-        run_rules(setup, Settings())
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+    with hang_guard(120, "the rules on a 10 000-layer model"):  # a quadratic rule would take hours
+        findings = run_rules(setup, Settings())
+    assert sorted((f.code, f.location.layer) for f in findings) == sorted(("MC104", f"d{i}") for i in range(9_999))  # each linear pair
 
 
 def test_console_output_carries_no_control_characters_from_a_script(tmp_path):
@@ -348,8 +330,11 @@ def test_a_sibling_module_cannot_make_the_script_reader_use_a_gigabyte(tmp_path)
     # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec from the (large) pytest process.
     probe = ("import re, sys; from modelcheck.inputs import load; load([sys.argv[1]]); "
              "print(int(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1)) // 1024)")
-    result = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "train.py")], capture_output=True, text=True,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    try:
+        result = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "train.py")], capture_output=True, text=True,
+                                env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
+    except subprocess.TimeoutExpired:
+        pytest.fail("reading a script beside a 1 000 000-element module hung: no result after 300 s", pytrace=False)
     assert int(result.stdout.strip().splitlines()[-1]) < 400, "peak memory in MB"
 
 

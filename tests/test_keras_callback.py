@@ -8,17 +8,16 @@ import subprocess
 import sys
 import warnings
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from conftest import ROOT
 from modelcheck.settings import Settings
 
-keras = pytest.importorskip("keras")
-np = pytest.importorskip("numpy")
-Image = pytest.importorskip("PIL.Image")
-tf = pytest.importorskip("tensorflow")
-
-from modelcheck.keras import ModelCheck, ModelCheckError, ModelCheckWarning  # noqa: E402
+# Every test here runs Keras in this process; Keras is imported inside them (the `keras`
+# fixture, `_callback()`), so that `-m "not tf"` collects this file without TensorFlow.
+pytestmark = pytest.mark.tf
 
 CLASSES = ("daisy", "dandelion", "rose", "sunflower", "tulip")
 
@@ -35,12 +34,21 @@ def flowers(tmp_path_factory):
     return root
 
 
+def _callback():
+    """modelcheck.keras's names (importing it imports Keras)."""
+    from modelcheck.keras import ModelCheck, ModelCheckError, ModelCheckWarning
+
+    return ModelCheck, ModelCheckError, ModelCheckWarning
+
+
 def _flow(root, class_mode):
+    import tensorflow as tf
+
     generator = tf.keras.preprocessing.image.ImageDataGenerator(rescale=1.0 / 255)
     return generator.flow_from_directory(str(root), target_size=(16, 16), class_mode=class_mode, batch_size=4, seed=0)
 
 
-def _model(units: int = 5, loss: str = "categorical_crossentropy"):
+def _model(keras, units: int = 5, loss: str = "categorical_crossentropy"):
     layers = keras.layers
     model = keras.Sequential([keras.Input((16, 16, 3)), layers.Conv2D(4, 3, activation="relu"), layers.GlobalAveragePooling2D(),
                               layers.Dense(units, activation="softmax")], name="flowers")
@@ -48,20 +56,26 @@ def _model(units: int = 5, loss: str = "categorical_crossentropy"):
     return model
 
 
-class BatchCounter(keras.callbacks.Callback):
-    def __init__(self):
-        super().__init__()
-        self.batches = 0
+def _batch_counter(keras):
+    """A callback that counts the training batches that began."""
 
-    def on_train_batch_begin(self, batch, logs=None):
-        self.batches += 1
+    class BatchCounter(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.batches = 0
+
+        def on_train_batch_begin(self, batch, logs=None):
+            self.batches += 1
+
+    return BatchCounter()
 
 
-def test_binary_class_mode_over_five_folders_stops_training_before_the_first_batch(flowers):
+def test_binary_class_mode_over_five_folders_stops_training_before_the_first_batch(flowers, keras):
+    ModelCheck, ModelCheckError, _ = _callback()
     iterator = _flow(flowers, "binary")
-    model = _model()
+    model = _model(keras)
     weights = [w.copy() for w in model.get_weights()]
-    counter = BatchCounter()
+    counter = _batch_counter(keras)
     with pytest.raises(ModelCheckError) as raised:
         model.fit(iterator, epochs=1, verbose=0,
                   callbacks=[ModelCheck(train_data=iterator, config=Settings(), verbose=False), counter])
@@ -74,10 +88,11 @@ def test_binary_class_mode_over_five_folders_stops_training_before_the_first_bat
     assert all(np.array_equal(a, b) for a, b in zip(weights, model.get_weights()))
 
 
-def test_a_clean_setup_trains_normally_and_prints_nothing(flowers, capsys):
+def test_a_clean_setup_trains_normally_and_prints_nothing(flowers, capsys, keras):
+    ModelCheck, _, ModelCheckWarning = _callback()
     iterator = _flow(flowers, "categorical")
-    model = _model()
-    check, counter = ModelCheck(train_data=iterator, validation_data=iterator, config=Settings()), BatchCounter()
+    model = _model(keras)
+    check, counter = ModelCheck(train_data=iterator, validation_data=iterator, config=Settings()), _batch_counter(keras)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ModelCheckWarning)
         model.fit(iterator, epochs=1, verbose=0, callbacks=[check, counter])
@@ -91,11 +106,12 @@ def test_a_clean_setup_trains_normally_and_prints_nothing(flowers, capsys):
     assert "MC" not in capsys.readouterr().out
 
 
-def test_monitors_of_the_other_callbacks_and_warn_only_mode(flowers, capsys):
+def test_monitors_of_the_other_callbacks_and_warn_only_mode(flowers, capsys, keras):
+    ModelCheck, _, ModelCheckWarning = _callback()
     iterator = _flow(flowers, "categorical")
-    model = _model()
+    model = _model(keras)
     stop = keras.callbacks.EarlyStopping(monitor="val_acc", patience=1)
-    check, counter = ModelCheck(fail_on=None, train_data=iterator, callbacks=[stop], config=Settings()), BatchCounter()
+    check, counter = ModelCheck(fail_on=None, train_data=iterator, callbacks=[stop], config=Settings()), _batch_counter(keras)
     with pytest.warns(ModelCheckWarning, match="MC401"):
         model.fit(iterator, epochs=1, verbose=0, callbacks=[check, counter])
     assert counter.batches > 0  # fail_on=None: findings are reported, training goes on
@@ -104,20 +120,21 @@ def test_monitors_of_the_other_callbacks_and_warn_only_mode(flowers, capsys):
     assert "MC401" in capsys.readouterr().out  # printed with rich
 
 
-def test_datasets_and_arrays_give_label_encodings(flowers):
+def test_datasets_and_arrays_give_label_encodings(flowers, keras):
+    ModelCheck, ModelCheckError, _ = _callback()
     dataset = keras.utils.image_dataset_from_directory(str(flowers), image_size=(16, 16), batch_size=4, label_mode="int", verbose=False)
     with pytest.raises(ModelCheckError, match="MC301"):
-        _model().fit(dataset, epochs=1, verbose=0, shuffle=False, callbacks=[ModelCheck(train_data=dataset, config=Settings(), verbose=False)])
+        _model(keras).fit(dataset, epochs=1, verbose=0, shuffle=False, callbacks=[ModelCheck(train_data=dataset, config=Settings(), verbose=False)])
 
     x = np.random.default_rng(0).random((8, 16, 16, 3)).astype("float32")
     one_hot = np.eye(5, dtype="float32")[[0, 1, 2, 3, 4, 0, 1, 2]]
-    model = _model(loss="sparse_categorical_crossentropy")
+    model = _model(keras, loss="sparse_categorical_crossentropy")
     with pytest.raises(ModelCheckError, match="MC301") as raised:
         model.fit(x, one_hot, epochs=1, verbose=0, callbacks=[ModelCheck(train_data=(x, one_hot), config=Settings(), verbose=False)])
     assert any("one-hot" in f.message for f in raised.value.findings)
 
 
-def test_the_keras_package_name_never_shadows_keras():
+def test_the_keras_package_name_never_shadows_keras(keras):
     import modelcheck.keras
 
     assert keras.__name__ == "keras" and "modelcheck" not in keras.__file__
@@ -135,7 +152,9 @@ def test_the_keras_package_name_never_shadows_keras():
     assert "modelcheck" not in path and has_layers and has_callbacks
 
 
-def test_generator_scaling_and_augmentation_are_read_from_the_iterator():
+def test_generator_scaling_and_augmentation_are_read_from_the_iterator(keras):
+    import tensorflow as tf
+
     from modelcheck.readers.model.live import pipeline_from_data
 
     x = np.zeros((6, 16, 16, 3), dtype="float32")

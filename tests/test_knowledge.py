@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -247,7 +246,8 @@ def test_entries_are_consistent(name: str) -> None:
 # (c) drift against the installed Keras -------------------------------------
 
 
-@pytest.mark.skipif(importlib.util.find_spec("keras") is None, reason="keras not installed")
+@pytest.mark.tf
+@pytest.mark.slow  # builds five backbones with Keras
 def test_committed_entries_match_installed_keras() -> None:
     # A subprocess keeps keras out of this test session's sys.modules.
     result = subprocess.run(

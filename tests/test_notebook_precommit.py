@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from notebook_factory import COMPILE, SMALL_CNN, code, markdown, write
 from test_precommit import _git, _pre_commit, hook_project
 
 
+@pytest.mark.slow  # builds the hook's environment with pip
 def test_hook_checks_a_changed_notebook(tmp_path):
     project = hook_project(tmp_path)
     write(project / "explore.ipynb", [markdown("# CNN"), code("%matplotlib inline"), code(SMALL_CNN), code(COMPILE)])

@@ -59,6 +59,7 @@ def _local_hook() -> str:
     )
 
 
+@pytest.mark.slow  # builds the hook's environment with pip
 def test_pre_commit_reports_exactly_what_a_directory_run_reports(tmp_path):
     pytest.importorskip("pre_commit")
     if shutil.which("git") is None:

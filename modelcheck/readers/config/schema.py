@@ -1,4 +1,4 @@
-"""The training-config schema (TRAINING_CONFIG.md): allowed keys, value types, "did you mean".
+"""The training-config schema (docs/training-config.md): allowed keys, value types, "did you mean".
 
 A typo in a CI gate must not pass silently, so an unknown key is an error that
 names the closest known key. Keys use Keras's own argument names.

@@ -1,4 +1,4 @@
-"""Read a YAML/TOML/JSON training config (TRAINING_CONFIG.md) into the IR.
+"""Read a YAML/TOML/JSON training config (docs/training-config.md) into the IR.
 
 The config describes a model as ``model.backbone`` (any ``keras.applications``
 name, its layers taken from the knowledge base) plus ``model.head``, or points
@@ -6,7 +6,7 @@ at a saved model with ``model.file``; ``compile``, ``data``, ``fit``,
 ``callbacks`` and ``expect`` use Keras's own argument names. Every fact keeps
 the line of the key it came from, so findings point at the config.
 
-Keys beyond the contract are listed in docs/ci.md; the one with new meaning is
+Keys beyond the example are listed in docs/training-config.md; the one with new meaning is
 ``model.backbone_training``: ``false`` says the backbone is called as
 ``base(inputs, training=False)`` (the Keras fine-tuning guide's advice); ``true``
 or absent says nothing is known about the call.
