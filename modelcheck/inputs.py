@@ -211,7 +211,7 @@ def _read_scripts(loaded: Loaded, scripts: list[tuple[str, bool]], alarm: _Alarm
         pending = [name for name in pending if name != culprit]
 
 
-def _single_script(name: str, alarm: _Alarm, limit: float) -> TrainingSetup:
+def _single_script(name: str, alarm: _Alarm, limit: float) -> tuple[TrainingSetup, ...]:
     from modelcheck.readers.script.reader import read_project
 
     outcome = alarm.run(lambda: read_project([name])[name], limit)
@@ -246,7 +246,7 @@ def _raise(error: BaseException) -> TrainingSetup:
     raise error
 
 
-def _raise_or_return(outcome: TrainingSetup | Exception) -> TrainingSetup:
+def _raise_or_return(outcome: tuple[TrainingSetup, ...] | Exception) -> tuple[TrainingSetup, ...]:
     if isinstance(outcome, Exception):
         raise outcome
     return outcome
@@ -265,8 +265,10 @@ def _one_line(text: str) -> str:
     return text if len(text) <= MAX_MESSAGE_CHARS else text[: MAX_MESSAGE_CHARS - 3] + "..."
 
 
-def _read_one(loaded: Loaded, name: str, explicit: bool, read: Callable[[], TrainingSetup | None], limit: float) -> bool:
-    """Run one reader call; its setup (if any) or the finding about the file goes into ``loaded``.
+def _read_one(
+    loaded: Loaded, name: str, explicit: bool, read: Callable[[], TrainingSetup | tuple[TrainingSetup, ...] | None], limit: float
+) -> bool:
+    """Run one reader call; its setups (if any) or the finding about the file goes into ``loaded``.
 
     Returns whether the read succeeded.
     """
@@ -290,8 +292,12 @@ def _read_one(loaded: Loaded, name: str, explicit: bool, read: Callable[[], Trai
     except Exception as error:  # noqa: BLE001 - a reader bug must not hide the other inputs' findings
         _internal(loaded, name, error)
     else:
-        if setup is not None:
-            loaded.setups.append(setup)
+        found = setup if isinstance(setup, tuple) else (setup,) if setup is not None else ()
+        loaded.setups.extend(found)
+        for gap in dict.fromkeys(gap for one in found for gap in one.gaps):
+            # What the reader did not follow is said, never hidden behind "All checks passed".
+            where = gap.location if gap.location is not None else Location(name)
+            loaded.findings.append(report("MC003", _one_line(f"not fully analysed: {gap.what}"), where))
         return True
     return False
 

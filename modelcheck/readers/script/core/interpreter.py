@@ -18,18 +18,15 @@ bindings, and afterwards every name the branches disagree on becomes UNKNOWN.
 from __future__ import annotations
 
 import ast
-import time
 from typing import Any, Callable
 
 from modelcheck.ir import Location
 from modelcheck.readers.script.core.expressions import ExpressionEvaluator, _as_load, _make_builtins, pure_call
 from modelcheck.readers.script.core.values import (
     _MISSING,
-    GRACE_SECONDS,
     GRACE_STEPS,
     MAX_GRACES,
     MAX_ITERATIONS,
-    MAX_SECONDS,
     MAX_SEQUENCE,
     MAX_STEPS,
     MISSING,
@@ -77,13 +74,18 @@ class Interpreter(ExpressionEvaluator):
         self.load_module_ctx = module_loader
         self.steps = 0
         self.iterations = 0
-        self.deadline = time.monotonic() + MAX_SECONDS
         self.depth = 0
         self.speculative = 0
         self.for_stack: list[tuple[ast.For, int, bool]] = []
         self._for_counter = 0
         self.modules: dict[str, ModuleCtx | None] = {}
         self.internal_errors: list[str] = []
+        self.called: set[int] = set()
+        self.called_defs: set[tuple[str, int]] = set()
+        """(file, line) of every function definition called, sibling modules' included."""
+        """ids of the function definitions called so far (the others may be entry points)."""
+        self.gaps: list[tuple[Location, str]] = []
+        """(where, what) the interpreter did not follow: reported as MC003."""
         self.graces = 0
         self.frame_id = 0
         """Which user-function invocation is running (0: module level)."""
@@ -99,8 +101,6 @@ class Interpreter(ExpressionEvaluator):
         self.steps += 1
         if self.steps > MAX_STEPS:
             raise BudgetExceeded("evaluation step budget exhausted")
-        if not self.steps & 1023 and time.monotonic() > self.deadline:
-            raise BudgetExceeded("evaluation time budget exhausted")
 
     def loc(self, node: ast.AST | None, ctx: ModuleCtx | None = None) -> Location:
         ctx = ctx or self.ctx
@@ -146,19 +146,26 @@ class Interpreter(ExpressionEvaluator):
                 self.graces += 1
                 self.truncated = True
                 self.steps = MAX_STEPS - GRACE_STEPS
-                self.deadline = time.monotonic() + GRACE_SECONDS
                 self.speculative = 0
-                self._degrade(stmt, env, error)
+                self._degrade(stmt, env, error, "the step budget ran out")
             except (_Return, _Break, _Continue, _Raise):
                 raise
-            except (RecursionError, MemoryError) as error:
-                self._degrade(stmt, env, error)
+            except RecursionError as error:
+                self._degrade(stmt, env, error, "it nests too deeply")
+            except MemoryError as error:
+                self._degrade(stmt, env, error, "it needs too much memory")
             except Exception as error:  # an interpreter bug must degrade to "unknown", not a crash
-                self._degrade(stmt, env, error)
+                self._degrade(stmt, env, error, f"internal error {type(error).__name__}")
 
-    def _degrade(self, stmt: ast.stmt, env: Env, error: BaseException) -> None:
+    def _degrade(self, stmt: ast.stmt, env: Env, error: BaseException, why: str) -> None:
         self.internal_errors.append(f"{self.ctx.path}:{getattr(stmt, 'lineno', '?')}: {type(error).__name__}: {error}")
-        for name in assigned_names([stmt]):
+        names = sorted(assigned_names([stmt]))
+        what = f"this statement was not followed ({why})"
+        if names:
+            shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+            what += f"; what it assigns ({shown}) is unknown"
+        self.gaps.append((self.loc(stmt), what))
+        for name in names:
             self.assign_name(name, UNKNOWN, env, None)
 
     def exec_stmt(self, stmt: ast.stmt, env: Env) -> None:

@@ -338,6 +338,12 @@ def make_flow(world: Any, gen: DataGenObj | None, method: str, args: list[Arg], 
     if method == "flow":
         pipe.resized = None
         pipe.channel_order = None
+        x = params.get("x")
+        pixels = x.value if x is not None and isinstance(x.value, PixelVal) else None
+        if pixels is not None:  # the arrays' own scaling comes first, then the generator's
+            pipe.scaling = then(pixels.scaling(), pipe.scaling, pipe.location)
+        elif x is not None and gen is not None and pipe.scaling is not None and pipe.scaling.kind == "none":
+            pipe.scaling = Scaling("unknown", location=pipe.location)  # arrays of unknown range, passed on as they are
         labels = params.get("y")
         if labels is not None and getattr(labels.value, "encoding", None):
             pipe.class_mode = {"one-hot": "categorical", "int": "sparse"}.get(labels.value.encoding)
@@ -362,6 +368,60 @@ def make_flow(world: Any, gen: DataGenObj | None, method: str, args: list[Arg], 
     directory = params.get("directory")
     _directory(world, pipe, directory.value if directory is not None else None)
     return pipe
+
+
+def then(first: Scaling | None, second: Scaling | None, location: Location | None) -> Scaling | None:
+    """``first`` applied to raw pixels, then ``second``: one scaling when both are affine
+    maps or one of them does nothing; unknown otherwise."""
+    if first is None or second is None:
+        return None
+    if first.kind == "none":
+        return second
+    if second.kind == "none":
+        return first
+    if first.kind == second.kind == "rescale" and first.factor is not None and second.factor is not None:
+        factor = first.factor * second.factor
+        offset = (first.offset or 0.0) * second.factor + (second.offset or 0.0)
+        return Scaling("rescale", factor, offset, location=second.location or location)
+    return Scaling("unknown", location=second.location or location)
+
+
+def array_pipeline(world: Any, pixels: PixelVal, role: str) -> PipelineObj:
+    """A pipeline made of pixel arrays passed straight to ``fit``/``evaluate`` (one per array and role)."""
+    key = (id(pixels), role)
+    pipe = world.array_pipes.get(key)
+    if pipe is None:
+        pipe = _register(world, PipelineObj("arrays", pixels.location))
+        pipe.scaling = pixels.scaling()
+        pipe.augmentation = list(pixels.augmentation)
+        pipe.resized = None if pixels.source in ("arrays", None) or not pixels.resized else True
+        pipe.channel_order = pixels.channel_order
+        pipe.color_mode = pixels.color_mode
+        pipe.target_size = pixels.target_size
+        pipe.var_name = pixels.var_name
+        pipe.role_hint = role
+        world.array_pipes[key] = pipe
+    return pipe
+
+
+def load_dataset(world: Any, rest: str, node: ast.Call) -> Any:
+    """``keras.datasets.cifar10.load_data()``: ((x_train, y_train), (x_test, y_test)), uint8 pixels 0-255."""
+    name = rest.split(".")[1] if rest.count(".") >= 2 else ""
+    if name not in _IMAGE_DATASETS:
+        return UNKNOWN
+    arrays = []
+    for _ in range(2):
+        pixels = PixelVal("arrays", world.it.loc(node))
+        pixels.resized, pixels.target_size = None, _IMAGE_DATASETS[name][0]
+        pixels.channel_order = "RGB" if _IMAGE_DATASETS[name][1] == "rgb" else None
+        pixels.color_mode = _IMAGE_DATASETS[name][1]
+        pixels.scaling_location = world.it.loc(node)
+        arrays.append((pixels, UNKNOWN))
+    return tuple(arrays)
+
+
+_IMAGE_DATASETS = {"mnist": ((28, 28), "grayscale"), "fashion_mnist": ((28, 28), "grayscale"),
+                   "cifar10": ((32, 32), "rgb"), "cifar100": ((32, 32), "rgb")}
 
 
 def _register(world: Any, pipe: PipelineObj) -> PipelineObj:
@@ -493,6 +553,11 @@ def call_external(world: Any, path: str, args: list[Arg], kwargs: dict[str, Arg]
         result = pixels.derive()
         result.resized = True
         result.target_size = _hw(values[1]) if len(values) > 1 else None
+        return result
+    if path == "numpy.load":  # arrays saved by another script: their range is unknown
+        result = PixelVal("arrays", it.loc(node))
+        result.resized, result.channel_order, result.color_mode = None, None, None
+        result.unknown_scaling, result.scaling_location = True, it.loc(node)
         return result
     if path in ("PIL.Image.open", "Image.open", "skimage.io.imread", "imageio.imread", "matplotlib.pyplot.imread"):
         return PixelVal(path.split(".")[0].lower(), it.loc(node))
