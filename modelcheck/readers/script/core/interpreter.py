@@ -27,6 +27,7 @@ from modelcheck.readers.script.core.values import (
     GRACE_STEPS,
     MAX_GRACES,
     MAX_ITERATIONS,
+    MAX_LOOP_ITERATIONS,
     MAX_SEQUENCE,
     MAX_STEPS,
     MISSING,
@@ -223,7 +224,7 @@ class Interpreter(ExpressionEvaluator):
             broke = False
             for index, item in enumerate(items):
                 self.iterations += 1
-                if self.iterations > MAX_ITERATIONS:
+                if self.iterations > MAX_ITERATIONS or (index >= MAX_LOOP_ITERATIONS and not is_layer_loop):
                     # Too many iterations: whatever the rest would do is unknown.
                     for name in assigned_names(stmt.body) | assigned_names([stmt.target]):
                         self.assign_name(name, UNKNOWN, env, None)
@@ -245,6 +246,7 @@ class Interpreter(ExpressionEvaluator):
     _stmt_AsyncFor = _stmt_For
 
     def _stmt_While(self, stmt: ast.While, env: Env) -> None:
+        passes = 0
         while True:
             condition = truth(self.eval(stmt.test, env))
             if condition is False:
@@ -254,7 +256,8 @@ class Interpreter(ExpressionEvaluator):
                 self.speculate([stmt.body], env)
                 return
             self.iterations += 1
-            if self.iterations > MAX_ITERATIONS:
+            passes += 1
+            if self.iterations > MAX_ITERATIONS or passes > MAX_LOOP_ITERATIONS:
                 for name in assigned_names(stmt.body):
                     self.assign_name(name, UNKNOWN, env, None)
                 return
@@ -392,7 +395,7 @@ class Interpreter(ExpressionEvaluator):
                 values = [o[index].get(name, _MISSING) for o in outcomes]
                 present = [v for v in values if v is not _MISSING]
                 first = present[0]
-                merged[name] = first if all(same_value(first, v) for v in present) else UNKNOWN
+                merged[name] = first if all(same_value(first, v) for v in present) else _merge(present)
             e.vars = merged
 
     def _with_binds(self, branch: list[Any], env: Env) -> list[ast.stmt]:
@@ -451,3 +454,13 @@ class Interpreter(ExpressionEvaluator):
         target.vars[name] = value
         if target.parent is None and stmt is not None:
             target.locs[name] = self.loc(stmt)
+
+
+def _merge(values: list[Any]) -> Any:
+    """What a name holds after branches that bound it differently: the objects' own merge
+    (pixels resized on one path only keep their scaling, their size becomes unknown), else UNKNOWN."""
+    first = values[0]
+    merge = getattr(first, "merge", None)
+    if merge is None or not all(type(value) is type(first) for value in values):
+        return UNKNOWN
+    return merge(values[1:])

@@ -75,6 +75,21 @@ class PixelVal(Obj):
         other.var_name = None
         return other
 
+    def merge(self, others: list["PixelVal"]) -> "PixelVal":
+        """The pixels after branches that treated them differently (``if img.size != size:
+        img = img.resize(size)``): what the branches agree on stays, the rest is unknown."""
+        result = self.derive()
+        result.var_name = self.var_name
+        for other in others:
+            for name in ("source", "location", "channel_order", "resized", "target_size", "color_mode"):
+                if getattr(result, name) != getattr(other, name):
+                    setattr(result, name, None)
+            if (other.factor, other.offset, other.family) != (self.factor, self.offset, self.family) or other.unknown_scaling:
+                result.unknown_scaling = True
+            if other.augmentation != self.augmentation:
+                result.augmentation = sorted(set(result.augmentation) | set(other.augmentation))
+        return result
+
     def scaling(self) -> Scaling:
         if self.unknown_scaling:
             return Scaling("unknown", location=self.scaling_location)

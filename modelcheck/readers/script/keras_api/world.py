@@ -341,12 +341,16 @@ class World:
         if isinstance(value, script_data.PixelVal):
             if isinstance(layer, ModelObj):
                 steps = layer.layers if layer.kind == "sequential" else []
-                if steps and all(getattr(s, "cls", None) in script_data.PIXEL_LAYERS for s in steps):
-                    for step in steps:  # a Sequential of preprocessing/augmentation layers
+                if layer.kind == "sequential" and not layer.uncertain and all(
+                        getattr(s, "cls", None) in script_data.PIXEL_LAYERS for s in steps):
+                    for step in steps:  # a Sequential of preprocessing/augmentation layers (or none)
                         value = script_data.apply_layer_to_pixels(self, step, value, node)
                     return value
+                if layer.kind != "loaded" and not any(m is layer for m in self.model_events):
+                    return UNKNOWN  # a block never trained or loaded: a step of a pipeline, not a prediction
                 if node is None or not self.seen_call(node, None, "predict"):
                     self.predictions.append((value, value.var_name))  # model(image): a prediction
+                    self.uses(value, layer)
                 return UNKNOWN
             return script_data.apply_layer_to_pixels(self, layer, value, node)
         if isinstance(value, Tensor):
