@@ -3,7 +3,7 @@
 Unreadable inputs become MC001 findings and inputs without a training setup
 MC002 findings (only when named explicitly); nothing here raises for bad input.
 Every reader call runs under a per-file time limit (``$MODELCHECK_READ_TIMEOUT``,
-10 s by default), enforced with SIGALRM when modelcheck runs in the main thread.
+60 s by default, a safety net), enforced with SIGALRM when modelcheck runs in the main thread.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def load(
 ) -> Loaded:
     """Read every input; never raises for bad input.
 
-    ``time_limit``: seconds per file (default: ``$MODELCHECK_READ_TIMEOUT`` or 10; 0: none).
+    ``time_limit``: seconds per file (default: ``$MODELCHECK_READ_TIMEOUT`` or 60; 0: none).
     """
     limit = read_timeout() if time_limit is None else time_limit
     files, problems = discover(paths, exclude)

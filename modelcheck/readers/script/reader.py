@@ -175,20 +175,29 @@ def _read(path: str, text: str | None, project_files: dict[str, str] | None) -> 
     interpreter = Interpreter(world, main, _module_loader(world, path, project_files))
     interpreter.modules[os.path.splitext(os.path.basename(path))[0]] = None  # a script importing itself
     stopped: list[Gap] = []
+    where, what = Location(path), "the rest of the script"
     try:
         interpreter.run_module(main)
         world.called_defs = set(interpreter.called_defs)
         world.main_marks = (len(world.compiles), len(world.fits), len(world.models))
         for fn in _entry_points(interpreter, main, world):
             if id(fn.node) not in interpreter.called:  # an earlier entry point may have called it
+                where, what = interpreter.loc(fn.node, main), f"{fn.name}() (run as an entry point) and the functions after it"
                 start = len(world.model_events)
                 interpreter.call_function(fn, [], {}, None, rest_unknown=True)
                 world.entry_defs.append(((fn.module.path, fn.node.lineno), start, len(world.model_events)))
+                world.called_defs = set(interpreter.called_defs)
     except (BudgetExceeded, RecursionError) as error:
         # Keep what was learnt before the budget ran out.
         why = "the step budget ran out" if isinstance(error, BudgetExceeded) else "it nests too deeply"
-        stopped.append(Gap(f"the analysis stopped here ({why}): the rest of the script was not followed", interpreter.loc(None)))
-    gaps = tuple(Gap(what, where) for where, what in interpreter.gaps) + tuple(stopped)
+        if interpreter.last_top is not None and what == "the rest of the script":
+            where = interpreter.loc(interpreter.last_top, main)
+        stopped.append(Gap(f"the analysis stopped here ({why}): {what} was not followed", where))
+    # One gap per place (a statement abandoned in a loop is abandoned once); where the
+    # analysis stopped says so.
+    found = {where: Gap(what, where) for where, what in interpreter.gaps}
+    found.update((gap.location, gap) for gap in stopped)
+    gaps = tuple(found.values())
     return build_setups(world, path, text, gaps), world
 
 

@@ -82,6 +82,8 @@ class Interpreter(ExpressionEvaluator):
         self.modules: dict[str, ModuleCtx | None] = {}
         self.internal_errors: list[str] = []
         self.called: set[int] = set()
+        self.last_top: ast.stmt | None = None
+        """The script's top-level statement being run (where an analysis cut short stopped)."""
         self.called_defs: set[tuple[str, int]] = set()
         """(file, line) of every function definition called, sibling modules' included."""
         """ids of the function definitions called so far (the others may be entry points)."""
@@ -138,7 +140,10 @@ class Interpreter(ExpressionEvaluator):
             self.ctx = previous
 
     def exec_block(self, stmts: list[ast.stmt], env: Env) -> None:
+        top = env is self.main.env and self.ctx is self.main and not self.depth
         for stmt in stmts:
+            if top:
+                self.last_top = stmt
             try:
                 self.exec_stmt(stmt, env)
             except BudgetExceeded as error:
@@ -369,6 +374,9 @@ class Interpreter(ExpressionEvaluator):
         """Run each branch on the current bindings; names they disagree on become UNKNOWN."""
         chain = env.chain()
         before = [dict(e.vars) for e in chain]
+        # Copying scopes is work too: a module with hundreds of globals costs steps for it,
+        # so the step budget also bounds the time spent here.
+        self.steps += sum(len(b) for b in before) * len(branches) // 64
         outcomes: list[list[dict[str, Any]]] = []
         self.speculative += 1
         try:
@@ -381,19 +389,25 @@ class Interpreter(ExpressionEvaluator):
                     pass
                 except _Raise:
                     continue  # that branch ends the program: it tells nothing about the rest
-                outcomes.append([dict(e.vars) for e in chain])
+                outcomes.append([e.vars for e in chain])  # the next branch works on a fresh copy
         finally:
             self.speculative -= 1
         if not outcomes:
             outcomes = [before]
         for index, e in enumerate(chain):
-            merged: dict[str, Any] = {}
-            names = set(before[index])
+            base = before[index]
+            changed: set[str] = set()
             for outcome in outcomes:
-                names |= set(outcome[index])
-            for name in names:
-                values = [o[index].get(name, _MISSING) for o in outcomes]
-                present = [v for v in values if v is not _MISSING]
+                scope = outcome[index]
+                changed.update(name for name, value in scope.items() if base.get(name, _MISSING) is not value)
+                if len(scope) != len(base):
+                    changed.update(name for name in base if name not in scope)
+            merged = dict(base)
+            for name in changed:
+                present = [v for v in (o[index].get(name, _MISSING) for o in outcomes) if v is not _MISSING]
+                if not present:
+                    merged.pop(name, None)
+                    continue
                 first = present[0]
                 merged[name] = first if all(same_value(first, v) for v in present) else _merge(present)
             e.vars = merged
