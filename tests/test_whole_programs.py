@@ -545,3 +545,34 @@ def test_no_fixture_or_example_is_analysed_incompletely():
     assert len(scripts) >= 10
     result = check_paths([str(p) for p in scripts])
     assert [f for f in result.findings if f.code == "MC003"] == []
+
+
+# -- a name bound to different models on different paths ---------------------------------------------
+
+CHOICE = """\
+import os
+from tensorflow import keras
+from tensorflow.keras.preprocessing.image import ImageDataGenerator
+
+def create():
+    base = keras.applications.InceptionV3(include_top=False, weights="imagenet", input_shape=(299, 299, 3))
+    x = keras.layers.GlobalAveragePooling2D()(base.output)
+    return keras.Model(base.input, keras.layers.Dense(5, activation="softmax")(x))
+
+if os.path.exists("model.h5"):
+    model = keras.models.load_model("model.h5")
+else:
+    model = create()
+model.compile(optimizer="rmsprop", loss="categorical_crossentropy")
+train = ImageDataGenerator(rescale=1. / 255).flow_from_directory("data", target_size=(299, 299))
+model.fit(train, epochs=1)
+"""
+
+
+@needs_kb
+def test_a_model_chosen_at_run_time_is_checked_on_every_path(tmp_path):
+    # On the path that builds the model, InceptionV3 gets [0, 1] pixels; the loaded one is unknown.
+    assert findings(tmp_path, CHOICE) == {("MC201", line(CHOICE, "rescale=1. / 255"))}
+    setups = read_script_setups("train.py", CHOICE)
+    assert sorted(s.model is not None for s in setups) == [False, True]
+    assert all(s.compile.location.line == line(CHOICE, "model.compile(") for s in setups)

@@ -471,10 +471,10 @@ class Interpreter(ExpressionEvaluator):
 
 
 def _merge(values: list[Any]) -> Any:
-    """What a name holds after branches that bound it differently: the objects' own merge
-    (pixels resized on one path only keep their scaling, their size becomes unknown), else UNKNOWN."""
-    first = values[0]
-    merge = getattr(first, "merge", None)
-    if merge is None or not all(type(value) is type(first) for value in values):
+    """What a name holds after branches that bound it differently: the objects' own merge when
+    they are of one kind (pixels resized on one path only keep their scaling; different models
+    become a choice between them), else UNKNOWN."""
+    kinds = {getattr(value, "merge_kind", None) for value in values}
+    if len(kinds) != 1 or None in kinds:
         return UNKNOWN
-    return merge(values[1:])
+    return values[0].merge(values[1:])

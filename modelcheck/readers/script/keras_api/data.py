@@ -75,6 +75,8 @@ class PixelVal(Obj):
         other.var_name = None
         return other
 
+    merge_kind = "pixels"
+
     def merge(self, others: list["PixelVal"]) -> "PixelVal":
         """The pixels after branches that treated them differently (``if img.size != size:
         img = img.resize(size)``): what the branches agree on stays, the rest is unknown."""
@@ -569,6 +571,14 @@ def call_external(world: Any, path: str, args: list[Arg], kwargs: dict[str, Arg]
         result.resized = True
         result.target_size = _hw(values[1]) if len(values) > 1 else None
         return result
+    if path in ("sklearn.model_selection.train_test_split", "sklearn.cross_validation.train_test_split"):
+        # Splitting keeps what the arrays hold: (x_train, x_test, y_train, y_test).
+        if not any(isinstance(value, PixelVal) for value in values) or "**unknown**" in kwargs:
+            return None
+        parts: list[Any] = []
+        for value in values:
+            parts.extend((value.derive(), value.derive()) if isinstance(value, PixelVal) else (UNKNOWN, UNKNOWN))
+        return tuple(parts)
     if path == "numpy.load":  # arrays saved by another script: their range is unknown
         result = PixelVal("arrays", it.loc(node))
         result.resized, result.channel_order, result.color_mode = None, None, None

@@ -42,6 +42,9 @@ _SNIPPET_NAMES = {
     **{name: "keras.optimizers." + name for name in ("SGD", "Adam", "RMSprop")},
     **{name: "keras.callbacks." + name for name in ("ModelCheckpoint", "EarlyStopping", "ReduceLROnPlateau")},
     "ImageDataGenerator": "tensorflow.keras.preprocessing.image.ImageDataGenerator",
+    # Notebook cells pasted without their imports: these names are conventions everyone follows.
+    "tf": "tensorflow",
+    "keras": "keras",
     "to_categorical": "keras.utils.to_categorical",
 }
 
