@@ -571,8 +571,10 @@ model.fit(train, epochs=1)
 
 @needs_kb
 def test_a_model_chosen_at_run_time_is_checked_on_every_path(tmp_path):
-    # On the path that builds the model, InceptionV3 gets [0, 1] pixels; the loaded one is unknown.
-    assert findings(tmp_path, CHOICE) == {("MC201", line(CHOICE, "rescale=1. / 255"))}
+    # On the path that builds the model, InceptionV3 gets [0, 1] pixels and is fine-tuned whole
+    # at 1e-3; the loaded model is unknown and gives nothing.
+    assert findings(tmp_path, CHOICE) == {("MC201", line(CHOICE, "rescale=1. / 255")), ("MC205", line(CHOICE, "base = ")),
+                                          ("MC206", line(CHOICE, "model.compile("))}
     setups = read_script_setups("train.py", CHOICE)
     assert sorted(s.model is not None for s in setups) == [False, True]
     assert all(s.compile.location.line == line(CHOICE, "model.compile(") for s in setups)
