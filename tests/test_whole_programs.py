@@ -578,3 +578,36 @@ def test_a_model_chosen_at_run_time_is_checked_on_every_path(tmp_path):
     setups = read_script_setups("train.py", CHOICE)
     assert sorted(s.model is not None for s in setups) == [False, True]
     assert all(s.compile.location.line == line(CHOICE, "model.compile(") for s in setups)
+
+
+def test_a_fix_uses_the_setup_of_the_model_the_finding_is_about(tmp_path, monkeypatch):
+    from modelcheck.fix import fix_files
+
+    source = """\
+from tensorflow import keras
+from tensorflow.keras.preprocessing.image import ImageDataGenerator
+
+tl_gen = ImageDataGenerator(rescale=1. / 255).flow_from_directory("data", target_size=(224, 224))
+base = keras.applications.VGG16(include_top=False, weights="imagenet", input_shape=(224, 224, 3))
+base.trainable = False
+tl = keras.Sequential([base, keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(2, activation="softmax")])
+tl.compile(optimizer="adam", loss="categorical_crossentropy")
+tl.fit(tl_gen, epochs=1)
+
+scratch_gen = ImageDataGenerator(rescale=1. / 255).flow_from_directory("data", target_size=(64, 64))
+scratch = keras.Sequential([keras.layers.Flatten(input_shape=(64, 64, 3)), keras.layers.Dense(2, activation="softmax")])
+scratch.compile(optimizer="adam", loss="categorical_crossentropy")
+scratch.fit(scratch_gen, epochs=1)
+"""
+    if not _kb_ready():
+        pytest.skip("knowledge base not available")
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "train.py"
+    path.write_text(source, encoding="utf-8")
+    result = check_paths(["train.py"])
+    assert {(f.code, f.location.line) for f in result.findings} == {("MC201", line(source, "tl_gen = "))}
+    # The primary setup is the scratch model (compiled last); the fix still finds the VGG16 one.
+    assert result.setups[0].model.backbones == ()
+    outcome = fix_files(result.findings, write=False, setups=result.setups)
+    assert [a.finding.code for a in outcome.applied] == ["MC201"], outcome.skipped
+    assert "preprocessing_function=preprocess_input" in outcome.diff and "scratch_gen" not in outcome.diff
