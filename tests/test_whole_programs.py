@@ -14,20 +14,9 @@ import pytest
 
 from modelcheck.readers.script.reader import read_script, read_script_setups
 from modelcheck.runner import check_paths
+from test_script_reader import _kb_ready, needs_kb
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _kb_ready() -> bool:
-    try:
-        from modelcheck.knowledge import find_backbone
-
-        return find_backbone("ResNet50") is not None
-    except Exception:
-        return False
-
-
-needs_kb = pytest.mark.skipif(not _kb_ready(), reason="rules/backbones.json (knowledge base) not available")
 
 
 def findings(tmp_path: Path, source: str, name: str = "train.py") -> set[tuple[str, int | None]]:
