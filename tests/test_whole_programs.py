@@ -600,3 +600,20 @@ scratch.fit(scratch_gen, epochs=1)
     outcome = fix_files(result.findings, write=False, setups=result.setups)
     assert [a.finding.code for a in outcome.applied] == ["MC201"], outcome.skipped
     assert "preprocessing_function=preprocess_input" in outcome.diff and "scratch_gen" not in outcome.diff
+
+
+def test_a_pipeline_only_a_backbone_runs_on_belongs_to_every_setup():
+    source = """\
+from tensorflow import keras
+gen = keras.preprocessing.image.ImageDataGenerator(rescale=1 / 255.).flow_from_directory("data", target_size=(64, 64), class_mode=None)
+base = keras.applications.VGG16(include_top=False, weights="imagenet", input_shape=(64, 64, 3))
+features = base.predict(gen)
+first = keras.Sequential([keras.layers.Flatten(input_shape=(2, 2, 512)), keras.layers.Dense(2, activation="softmax")])
+first.compile(optimizer="adam", loss="categorical_crossentropy")
+first.fit(features, None)
+second = keras.Sequential([keras.layers.Flatten(input_shape=(2, 2, 512)), keras.layers.Dense(3, activation="softmax")])
+second.compile(optimizer="adam", loss="categorical_crossentropy")
+second.fit(features, None)
+"""
+    setups = read_script_setups("train.py", source)
+    assert [[p.location.line for p in s.pipelines] for s in setups] == [[2], [2]]

@@ -287,6 +287,7 @@ def build_setups(world: Any, path: str, text: str, gaps: tuple[Gap, ...] = ()) -
     ordered = [primary] + [model for model in candidates if model is not primary]
     setups: list[TrainingSetup] = []
     world.setup_ops, world.setup_models = [], []
+    world.candidate_ids = {id(model) for model in ordered}
     for model in ordered:
         setup, ops = _setup_of(world, model, path, text, gaps, shared=len(ordered) == 1)
         if setup is not None:
@@ -304,8 +305,11 @@ def build_setup(world: Any, path: str, text: str, *, truncated: bool = False) ->
     return build_setups(world, path, text)[0]
 
 
-def _mine(users: set[int] | None, model: Any, shared: bool) -> bool:
-    """Whether a pipeline (or prediction) used by ``users`` belongs to ``model``'s setup."""
+def _mine(world: Any, data: Any, model: Any, shared: bool) -> bool:
+    """Whether a pipeline (or prediction) belongs to ``model``'s setup: it does unless only
+    other models of the script are trained on it or run on it (a backbone's ``predict``
+    for bottleneck features counts for every setup)."""
+    users = world.pipe_users.get(id(data), set()) & world.candidate_ids
     return shared or not users or id(model) in users
 
 
@@ -343,7 +347,7 @@ def _setup_of(world: Any, chosen: Any, path: str, text: str, gaps: tuple[Gap, ..
     for pipe in world.pipelines:
         if pipe.superseded and not pipe.role_usage:
             continue
-        if not _mine(world.pipe_users.get(id(pipe)), chosen, shared):
+        if not _mine(world, pipe, chosen, shared):
             continue  # fed to another model of the script
         exported = _pipeline(pipe)
         if ops:
@@ -354,7 +358,7 @@ def _setup_of(world: Any, chosen: Any, path: str, text: str, gaps: tuple[Gap, ..
             pipelines.append(exported)
     seen_pixels: set[int] = set()
     for pixels, name in world.predictions:
-        if id(pixels) not in seen_pixels and _mine(world.pipe_users.get(id(pixels)), chosen, shared):
+        if id(pixels) not in seen_pixels and _mine(world, pixels, chosen, shared):
             seen_pixels.add(id(pixels))
             exported = _predict_pipeline(pixels, name)
             pipelines.append(replace(exported, scaling=fold_model_ops(exported.scaling, ops)) if ops else exported)

@@ -81,6 +81,8 @@ class World:
         """id(pipeline or pixels) -> ids of the models trained or run on it."""
         self.setup_ops: list[tuple[tuple[Any, ...], ...]] = []
         self.setup_models: list[Any] = []
+        self.candidate_ids: set[int] = set()
+        """ids of the models that became setups (set by the export)."""
         """The model of each exported setup (parallel to ``setup_ops``)."""
         self.entry_defs: list[tuple[tuple[str, int], int, int]] = []
         """((file, line), start, end): an uncalled function run as an entry point, and the
