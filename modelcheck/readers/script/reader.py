@@ -14,7 +14,7 @@ import ast
 import io
 import os
 import tokenize
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from modelcheck.errors import InputError, NoSetup
@@ -211,12 +211,16 @@ def read_project(paths: list[str]) -> dict[str, tuple[TrainingSetup, ...] | Exce
     the InputError/NoSetup/OSError reading it raised}.
     """
     results: dict[str, list[TrainingSetup] | Exception] = {}
-    worlds: dict[str, World] = {}
+    worlds: dict[str, _Summary] = {}
     for path in paths:
         try:
-            results[path], worlds[path] = _read(path, None, None)
+            results[path], world = _read(path, None, None)
         except (InputError, NoSetup, OSError) as error:
             results[path] = error
+        else:
+            # Keep only what linking the scripts needs: a thousand interpreters with their
+            # syntax trees held to the end would make every garbage collection crawl.
+            worlds[path] = _Summary.of(world)
     _drop_entries_called_elsewhere(results, worlds)
     read = {p: s for p, s in results.items() if isinstance(s, list)}
     trainers: dict[str, list[str]] = {}  # folder -> training scripts in it
@@ -247,7 +251,26 @@ def read_project(paths: list[str]) -> dict[str, tuple[TrainingSetup, ...] | Exce
     return {p: tuple(s) if isinstance(s, list) else s for p, s in results.items()}
 
 
-def _drop_entries_called_elsewhere(results: dict[str, Any], worlds: dict[str, World]) -> None:
+@dataclass
+class _Summary:
+    """What :func:`read_project` needs of a script's world once it has been read."""
+
+    saves: set[str]
+    loads: set[str]
+    setup_ops: list[Any]
+    setup_ids: list[int]
+    """id() of each setup's model, taken while the models were alive."""
+    event_ids: list[int]
+    entry_defs: list[tuple[tuple[str, int], int, int]]
+    called_defs: set[tuple[str, int]]
+
+    @classmethod
+    def of(cls, world: World) -> "_Summary":
+        return cls(world.saves, world.loads, list(world.setup_ops), [id(m) for m in world.setup_models],
+                   [id(m) for m in world.model_events], world.entry_defs, world.called_defs)
+
+
+def _drop_entries_called_elsewhere(results: dict[str, Any], worlds: dict[str, _Summary]) -> None:
     """Builder functions that another script of the project calls (``Net.py``'s ``MVGG16``
     imported by ``train.py``) are checked through that script, not as entry points of their own."""
     called: set[tuple[str, int]] = set()
@@ -261,20 +284,20 @@ def _drop_entries_called_elsewhere(results: dict[str, Any], worlds: dict[str, Wo
         dropped: set[int] = set()
         for (file, line), start, end in world.entry_defs:
             if (os.path.abspath(file), line) in called:
-                dropped.update(id(model) for model in world.model_events[start:end])
+                dropped.update(world.event_ids[start:end])
         for (file, line), start, end in world.entry_defs:  # a model another entry point also made stays
             if (os.path.abspath(file), line) not in called:
-                dropped.difference_update(id(model) for model in world.model_events[start:end])
+                dropped.difference_update(world.event_ids[start:end])
         if not dropped:
             continue
-        kept = [(setup, ops, model) for setup, ops, model in zip(found, world.setup_ops, world.setup_models)
-                if id(model) not in dropped]
+        kept = [(setup, ops, model) for setup, ops, model in zip(found, world.setup_ops, world.setup_ids)
+                if model not in dropped]
         if not kept:
             results[path] = NoSetup("builds models only in functions that other scripts of the project call")
             continue
         results[path] = [setup for setup, _, _ in kept]
         world.setup_ops = [ops for _, ops, _ in kept]
-        world.setup_models = [model for _, _, model in kept]
+        world.setup_ids = [model for _, _, model in kept]
 
 
 __all__ = ["read_script", "read_script_setups", "read_project", "parse_source"]
