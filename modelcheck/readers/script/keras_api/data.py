@@ -34,6 +34,7 @@ AUGMENTATION_LAYERS = {"RandomFlip", "RandomRotation", "RandomZoom", "RandomTran
                        "RandomColorJitter", "RandomShear", "RandomGrayscale", "RandomHue", "RandomSaturation"}
 PIXEL_LAYERS = AUGMENTATION_LAYERS | {"Rescaling", "Resizing", "CenterCrop", "Normalization"}
 _DATASET_PASS_THROUGH = {"prefetch", "cache", "shuffle", "batch", "repeat", "unbatch", "with_options", "apply"}
+ARRAY_FUNCTIONS = {"numpy.load", "sklearn.model_selection.train_test_split", "sklearn.cross_validation.train_test_split"}
 TENSOR_PASS_THROUGH = {"tensorflow.cast", "tensorflow.identity", "tensorflow.convert_to_tensor", "keras.ops.cast"}
 _PIXEL_PASS_THROUGH = {
     "numpy.expand_dims", "numpy.array", "numpy.asarray", "numpy.reshape", "numpy.vstack", "numpy.stack",
@@ -345,7 +346,7 @@ def make_flow(world: Any, gen: DataGenObj | None, method: str, args: list[Arg], 
     """A pipeline from ``datagen.flow_from_directory(...)`` (or ``flow``/``flow_from_dataframe``)."""
     it = world.it
     source = {"flow": "arrays", "flow_from_dataframe": "dataframe"}.get(method, method)
-    pipe = _register(world, PipelineObj(source, it.loc(node)))
+    pipe = register(world, PipelineObj(source, it.loc(node)))
     params = _positional(args, kwargs, _FLOW_DIR if method == "flow_from_directory" else _FLOW if method == "flow" else [])
     if gen is not None:
         pipe.scaling = gen.scaling
@@ -358,6 +359,8 @@ def make_flow(world: Any, gen: DataGenObj | None, method: str, args: list[Arg], 
         x = params.get("x")
         pixels = x.value if x is not None and isinstance(x.value, PixelVal) else None
         if pixels is not None:  # the arrays' own scaling comes first, then the generator's
+            from modelcheck.readers.script.keras_api.arrays import then
+
             pipe.scaling = then(pixels.scaling(), pipe.scaling, pipe.location)
         elif x is not None and gen is not None and pipe.scaling is not None and pipe.scaling.kind == "none":
             pipe.scaling = Scaling("unknown", location=pipe.location)  # arrays of unknown range, passed on as they are
@@ -387,61 +390,8 @@ def make_flow(world: Any, gen: DataGenObj | None, method: str, args: list[Arg], 
     return pipe
 
 
-def then(first: Scaling | None, second: Scaling | None, location: Location | None) -> Scaling | None:
-    """``first`` applied to raw pixels, then ``second``: one scaling when both are affine
-    maps or one of them does nothing; unknown otherwise."""
-    if first is None or second is None:
-        return None
-    if first.kind == "none":
-        return second
-    if second.kind == "none":
-        return first
-    if first.kind == second.kind == "rescale" and first.factor is not None and second.factor is not None:
-        factor = first.factor * second.factor
-        offset = (first.offset or 0.0) * second.factor + (second.offset or 0.0)
-        return Scaling("rescale", factor, offset, location=second.location or location)
-    return Scaling("unknown", location=second.location or location)
-
-
-def array_pipeline(world: Any, pixels: PixelVal, role: str) -> PipelineObj:
-    """A pipeline made of pixel arrays passed straight to ``fit``/``evaluate`` (one per array and role)."""
-    key = (id(pixels), role)
-    pipe = world.array_pipes.get(key)
-    if pipe is None:
-        pipe = _register(world, PipelineObj("arrays", pixels.location))
-        pipe.scaling = pixels.scaling()
-        pipe.augmentation = list(pixels.augmentation)
-        pipe.resized = None if pixels.source in ("arrays", None) or not pixels.resized else True
-        pipe.channel_order = pixels.channel_order
-        pipe.color_mode = pixels.color_mode
-        pipe.target_size = pixels.target_size
-        pipe.var_name = pixels.var_name
-        pipe.role_hint = role
-        world.array_pipes[key] = pipe
-    return pipe
-
-
-def load_dataset(world: Any, rest: str, node: ast.Call) -> Any:
-    """``keras.datasets.cifar10.load_data()``: ((x_train, y_train), (x_test, y_test)), uint8 pixels 0-255."""
-    name = rest.split(".")[1] if rest.count(".") >= 2 else ""
-    if name not in _IMAGE_DATASETS:
-        return UNKNOWN
-    arrays = []
-    for _ in range(2):
-        pixels = PixelVal("arrays", world.it.loc(node))
-        pixels.resized, pixels.target_size = None, _IMAGE_DATASETS[name][0]
-        pixels.channel_order = "RGB" if _IMAGE_DATASETS[name][1] == "rgb" else None
-        pixels.color_mode = _IMAGE_DATASETS[name][1]
-        pixels.scaling_location = world.it.loc(node)
-        arrays.append((pixels, UNKNOWN))
-    return tuple(arrays)
-
-
-_IMAGE_DATASETS = {"mnist": ((28, 28), "grayscale"), "fashion_mnist": ((28, 28), "grayscale"),
-                   "cifar10": ((32, 32), "rgb"), "cifar100": ((32, 32), "rgb")}
-
-
-def _register(world: Any, pipe: PipelineObj) -> PipelineObj:
+def register(world: Any, pipe: PipelineObj) -> PipelineObj:
+    """Record a new pipeline in the world (derived pipelines join the same list)."""
     pipe.registry = world.pipelines
     world.pipelines.append(pipe)
     return pipe
@@ -472,7 +422,7 @@ def _directory(world: Any, pipe: PipelineObj, directory: Any) -> None:
 def make_dataset(world: Any, args: list[Arg], kwargs: dict[str, Arg], node: ast.Call) -> PipelineObj:
     """``image_dataset_from_directory(...)``: raw 0-255 float pixels, integer labels by default."""
     it = world.it
-    pipe = _register(world, PipelineObj("image_dataset_from_directory", it.loc(node)))
+    pipe = register(world, PipelineObj("image_dataset_from_directory", it.loc(node)))
     params = _positional(args, kwargs, _DATASET)
     pipe.scaling = Scaling("none", location=pipe.location)
     pipe.target_size = _hw(params["image_size"].value) if "image_size" in params else (256, 256)
@@ -571,19 +521,10 @@ def call_external(world: Any, path: str, args: list[Arg], kwargs: dict[str, Arg]
         result.resized = True
         result.target_size = _hw(values[1]) if len(values) > 1 else None
         return result
-    if path in ("sklearn.model_selection.train_test_split", "sklearn.cross_validation.train_test_split"):
-        # Splitting keeps what the arrays hold: (x_train, x_test, y_train, y_test).
-        if not any(isinstance(value, PixelVal) for value in values) or "**unknown**" in kwargs:
-            return None
-        parts: list[Any] = []
-        for value in values:
-            parts.extend((value.derive(), value.derive()) if isinstance(value, PixelVal) else (UNKNOWN, UNKNOWN))
-        return tuple(parts)
-    if path == "numpy.load":  # arrays saved by another script: their range is unknown
-        result = PixelVal("arrays", it.loc(node))
-        result.resized, result.channel_order, result.color_mode = None, None, None
-        result.unknown_scaling, result.scaling_location = True, it.loc(node)
-        return result
+    if path in ARRAY_FUNCTIONS:
+        from modelcheck.readers.script.keras_api.arrays import array_call
+
+        return array_call(world, path, values, kwargs, node)
     if path in ("PIL.Image.open", "Image.open", "skimage.io.imread", "imageio.imread", "matplotlib.pyplot.imread"):
         return PixelVal(path.split(".")[0].lower(), it.loc(node))
     if path.startswith("tensorflow.image.decode_") or path == "tensorflow.io.decode_image":

@@ -10,7 +10,8 @@ from dataclasses import replace
 from typing import Any
 
 from modelcheck.ir import Callback, Compile, Fit, Loss, Optimizer
-from modelcheck.readers.script.keras_api.data import PipelineObj, PixelVal, array_pipeline, first_pixels
+from modelcheck.readers.script.keras_api.arrays import array_pipeline
+from modelcheck.readers.script.keras_api.data import PipelineObj, PixelVal, first_pixels
 from modelcheck.readers.script.core.interpreter import (
     UNKNOWN,
     Arg,

@@ -9,7 +9,7 @@ import os
 from typing import Any
 
 from modelcheck.ir import ApiUse, Location
-from modelcheck.readers.script.keras_api import backbones as script_backbone, data as script_data, layers as script_keras, training as script_train
+from modelcheck.readers.script.keras_api import arrays as script_arrays, backbones as script_backbone, data as script_data, layers as script_keras, training as script_train
 from modelcheck.readers.script.core.interpreter import UNKNOWN, Arg, Env, Interpreter, ModuleRef, as_shape, pure_call
 from modelcheck.readers.script.keras_api.layers import (
     KLayer,
@@ -293,7 +293,7 @@ class World:
             family = script_data.family_of(canon)
             return self.tensor_op(tensor, ("family", family) if family else False, node)
         if category == "datasets" and source_name == "load_data":
-            return script_data.load_dataset(self, rest, node)
+            return script_arrays.load_dataset(self, rest, node)
         found = script_data.keras_data_call(self, canon, args, kwargs, node)
         if found is not None:
             return found
