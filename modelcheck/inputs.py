@@ -3,7 +3,7 @@
 Unreadable inputs become MC001 findings and inputs without a training setup
 MC002 findings (only when named explicitly); nothing here raises for bad input.
 Every reader call runs under a per-file time limit (``$MODELCHECK_READ_TIMEOUT``,
-10 s by default), enforced with SIGALRM when modelcheck runs in the main thread.
+60 s by default, a safety net), enforced with SIGALRM when modelcheck runs in the main thread.
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def load(
 ) -> Loaded:
     """Read every input; never raises for bad input.
 
-    ``time_limit``: seconds per file (default: ``$MODELCHECK_READ_TIMEOUT`` or 10; 0: none).
+    ``time_limit``: seconds per file (default: ``$MODELCHECK_READ_TIMEOUT`` or 60; 0: none).
     """
     limit = read_timeout() if time_limit is None else time_limit
     files, problems = discover(paths, exclude)
@@ -236,7 +236,7 @@ def _read_scripts(loaded: Loaded, scripts: list[tuple[str, bool]], alarm: _Alarm
         pending = [name for name in pending if name != culprit]
 
 
-def _single_script(name: str, alarm: _Alarm, limit: float) -> TrainingSetup:
+def _single_script(name: str, alarm: _Alarm, limit: float) -> tuple[TrainingSetup, ...]:
     from modelcheck.readers.script.reader import read_project
 
     outcome = alarm.run(lambda: read_project([name])[name], limit)
@@ -253,11 +253,12 @@ def _read_companions(loaded: Loaded, outcomes: dict, alarm: _Alarm, limit: float
     predict.py is still compared with what the model was trained on (MC303)."""
     from modelcheck.readers.script.reader import read_project
 
-    setups = {name: s for name, s in outcomes.items() if isinstance(s, TrainingSetup)}
-    training_folders = {os.path.dirname(os.path.abspath(n)) for n, s in setups.items() if s.fits or s.compiles}
-    for name, setup in setups.items():
+    read = {name: _as_setups(outcome) for name, outcome in outcomes.items()}
+    training_folders = {os.path.dirname(os.path.abspath(n)) for n, found in read.items() if any(s.fits or s.compiles for s in found)}
+    for name, found in read.items():
         folder = os.path.dirname(os.path.abspath(name))
-        if setup.fits or setup.pipeline("predict") is None or folder in training_folders:
+        trains = any(s.fits for s in found)
+        if not found or trains or all(s.pipeline("predict") is None for s in found) or folder in training_folders:
             continue
         try:
             siblings = sorted(entry for entry in os.listdir(folder) if _TRAINING_NAME.match(entry))[:_MAX_COMPANIONS]
@@ -274,10 +275,19 @@ def _read_companions(loaded: Loaded, outcomes: dict, alarm: _Alarm, limit: float
             continue
         alarm.stop()
         loaded.companions.extend(
-            outcome for path, outcome in companions.items()
-            if path != name and isinstance(outcome, TrainingSetup) and (outcome.fits or outcome.compiles)
+            setup for path, outcome in companions.items() if path != name
+            for setup in _as_setups(outcome) if setup.fits or setup.compiles
         )
         training_folders.add(folder)
+
+
+def _as_setups(outcome: object) -> tuple[TrainingSetup, ...]:
+    """The setups one script's read produced (none when it raised)."""
+    if isinstance(outcome, TrainingSetup):
+        return (outcome,)
+    if isinstance(outcome, tuple):
+        return tuple(s for s in outcome if isinstance(s, TrainingSetup))
+    return ()
 
 
 class _TimedPaths(list):
@@ -308,7 +318,7 @@ def _raise(error: BaseException) -> TrainingSetup:
     raise error
 
 
-def _raise_or_return(outcome: TrainingSetup | Exception) -> TrainingSetup:
+def _raise_or_return(outcome: tuple[TrainingSetup, ...] | Exception) -> tuple[TrainingSetup, ...]:
     if isinstance(outcome, Exception):
         raise outcome
     return outcome
@@ -327,8 +337,10 @@ def _one_line(text: str) -> str:
     return text if len(text) <= MAX_MESSAGE_CHARS else text[: MAX_MESSAGE_CHARS - 3] + "..."
 
 
-def _read_one(loaded: Loaded, name: str, explicit: bool, read: Callable[[], TrainingSetup | None], limit: float) -> bool:
-    """Run one reader call; its setup (if any) or the finding about the file goes into ``loaded``.
+def _read_one(
+    loaded: Loaded, name: str, explicit: bool, read: Callable[[], TrainingSetup | tuple[TrainingSetup, ...] | None], limit: float
+) -> bool:
+    """Run one reader call; its setups (if any) or the finding about the file goes into ``loaded``.
 
     Returns whether the read succeeded.
     """
@@ -354,8 +366,12 @@ def _read_one(loaded: Loaded, name: str, explicit: bool, read: Callable[[], Trai
     except Exception as error:  # noqa: BLE001 - a reader bug must not hide the other inputs' findings
         _internal(loaded, name, error)
     else:
-        if setup is not None:
-            loaded.setups.append(setup)
+        found = setup if isinstance(setup, tuple) else (setup,) if setup is not None else ()
+        loaded.setups.extend(found)
+        for gap in dict.fromkeys(gap for one in found for gap in one.gaps):
+            # What the reader did not follow is said, never hidden behind "All checks passed".
+            where = gap.location if gap.location is not None else Location(name)
+            loaded.findings.append(report("MC003", _one_line(f"not fully analysed: {gap.what}"), where))
         return True
     return False
 

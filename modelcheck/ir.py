@@ -333,6 +333,14 @@ class CellSpan:
 
 
 @dataclass(frozen=True)
+class Gap:
+    """A part of the input the reader did not follow (an internal error, the step budget): MC003."""
+
+    what: str
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
 class TrainingSetup:
     """Everything one input tells about a training setup."""
 
@@ -352,6 +360,8 @@ class TrainingSetup:
     num_classes: int | None = None
     """Declared class count (script constant, config num_classes), when stated."""
     num_classes_location: Location | None = None
+    gaps: tuple[Gap, ...] = ()
+    """What the reader did not follow; rules never see facts from there."""
     source_lines: tuple[str, ...] = field(default=(), compare=False, repr=False)
     """The input's text lines (scripts and configs), for excerpts and suppressions.
 

@@ -12,13 +12,16 @@ DEFAULT_THRESHOLDS = {
     "oversized_head_params": 5_000_000,
 }
 
-DEFAULT_READ_TIMEOUT = 10.0
-"""Seconds modelcheck spends reading one input file before it reports MC001 and moves on."""
+DEFAULT_READ_TIMEOUT = 60.0
+"""Seconds modelcheck spends reading one input file before it reports MC001 and moves on.
+
+Only a safety net: the script reader is bounded by evaluation steps (a few seconds at
+most on a loaded machine), so its findings never depend on the machine's speed."""
 READ_TIMEOUT_ENV = "MODELCHECK_READ_TIMEOUT"
 
 
 def read_timeout() -> float:
-    """The per-file read time limit: ``$MODELCHECK_READ_TIMEOUT`` seconds, else 10 (0 or less: no limit)."""
+    """The per-file read time limit: ``$MODELCHECK_READ_TIMEOUT`` seconds, else 60 (0 or less: no limit)."""
     raw = os.environ.get(READ_TIMEOUT_ENV, "").strip()
     if not raw:
         return DEFAULT_READ_TIMEOUT

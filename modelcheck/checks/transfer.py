@@ -319,6 +319,8 @@ def backbone_input_shape(setup: TrainingSetup, settings: Settings) -> Iterator[F
         if not backbone_shape or len(backbone_shape) != 3 or reported_channels_first:
             continue
         height, width, channels = backbone_shape
+        if _declares_channels_first(model):  # set_image_data_format('channels_first'): (C, H, W)
+            channels, height, width = backbone_shape
         where = _where(setup, view.backbone.location)
         if channels is not None and channels != 3 and _pretrained(view.backbone, settings):
             yield report(

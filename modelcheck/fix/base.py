@@ -54,10 +54,14 @@ class FixContext:
         return {path: source for path, source in self._sources.items() if isinstance(source, SourceFile)}
 
     def setup_for(self, location: Location) -> TrainingSetup:
-        """The setup a finding at ``location`` was made from (its file's own setup first)."""
-        for setup in self.setups:
-            if setup.path == location.path:
+        """The setup a finding at ``location`` was made from (its file's own setup first; of a
+        file's several setups, one per model, the one with a fact at that line)."""
+        own = [setup for setup in self.setups if setup.path == location.path]
+        for setup in own:
+            if location.line is not None and location.line in _fact_lines(setup):
                 return setup
+        if own:
+            return own[0]
         for setup in self.setups:
             if any(p.location is not None and p.location.path == location.path for p in setup.pipelines):
                 return setup
@@ -84,3 +88,18 @@ def fact(spec: FixSpec, key: str) -> str:
 
 
 __all__ = ["Edit", "Fix", "FixContext", "Fixer", "NameSwap", "NotFixed", "SourceFile", "fact", "offered", "same_place"]
+
+
+def _fact_lines(setup: TrainingSetup) -> set[int]:
+    """Lines the setup's own facts come from (layers, backbones, compiles, fits, pipelines)."""
+    found: list[Location | None] = []
+    if setup.model is not None:
+        found.extend(layer.location for _, layer in setup.model.walk())
+        found.extend(backbone.location for backbone in setup.model.backbones)
+    for compiled in setup.compiles:
+        found.extend((compiled.location, compiled.loss.location if compiled.loss else None,
+                      compiled.optimizer.location if compiled.optimizer else None))
+    found.extend(fit.location for fit in setup.fits)
+    for pipeline in setup.pipelines:
+        found.extend((pipeline.location, pipeline.scaling.location if pipeline.scaling else None, pipeline.class_mode_location))
+    return {where.line for where in found if where is not None and where.line is not None}

@@ -14,13 +14,14 @@ import ast
 import io
 import os
 import tokenize
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import Any
 
 from modelcheck.errors import InputError, NoSetup
 from modelcheck.limits import MAX_MODULE_BYTES, MAX_MODULE_DEPTH, MAX_SCRIPT_BYTES, MAX_SCRIPT_TOKENS, script_tokens
-from modelcheck.ir import TrainingSetup
-from modelcheck.readers.script.core.interpreter import BudgetExceeded, Interpreter, ModuleCtx
-from modelcheck.readers.script.keras_api.export import build_setup, fold_model_ops
+from modelcheck.ir import Gap, Location, TrainingSetup
+from modelcheck.readers.script.core.interpreter import BudgetExceeded, Interpreter, ModuleCtx, UserFunction
+from modelcheck.readers.script.keras_api.export import build_setups, fold_model_ops
 from modelcheck.readers.script.keras_api.world import World
 
 # Top-level modules that are libraries, never the user's sibling files.
@@ -112,16 +113,56 @@ def _module_loader(world: World, main_path: str, project_files: dict[str, str] |
 def read_script(path: str, text: str | None = None, *, project_files: dict[str, str] | None = None) -> TrainingSetup:
     """Read a Python training script into a TrainingSetup, without running it.
 
-    ``text`` is the source (read from ``path`` when None). Sibling modules the
-    script imports (``from Net import MVGG16``) are read from ``project_files``
+    The setup is that of the model the script trains last; :func:`read_script_setups`
+    gives every model's. ``text`` is the source (read from ``path`` when None). Sibling
+    modules the script imports (``from Net import MVGG16``) are read from ``project_files``
     ({module file name: text}) first, then from the script's folder.
     Raises InputError (syntax errors, undecodable files, null bytes) and NoSetup
     (no Keras at all, or nothing to check on the executed path).
     """
-    return _read(path, text, project_files)[0]
+    return _read(path, text, project_files)[0][0]
 
 
-def _read(path: str, text: str | None, project_files: dict[str, str] | None) -> tuple[TrainingSetup, World]:
+def read_script_setups(path: str, text: str | None = None, *, project_files: dict[str, str] | None = None) -> tuple[TrainingSetup, ...]:
+    """Every setup of a script: one per model it compiles, fits, saves or returns (the one
+    trained last first). Same arguments and errors as :func:`read_script`."""
+    return tuple(_read(path, text, project_files)[0])
+
+
+# Calls that show a function builds, compiles or trains a model.
+_MODEL_CALLS = {"compile", "fit", "fit_generator", "train_on_batch", "Sequential", "Model"}
+
+
+def _builds_model(fn: UserFunction, world: World) -> bool:
+    for node in ast.walk(fn.node):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+            if name is not None and (name in _MODEL_CALLS or world.is_backbone_name(name)):
+                return True
+    return False
+
+
+def _entry_points(interpreter: Interpreter, main: ModuleCtx, world: World) -> list[UserFunction]:
+    """Module-level functions that build, compile or fit a model and that the script never
+    calls (``def train(args)`` run by ``main.py``, ``fire``, ``click``): callers before callees."""
+    body = {id(stmt) for stmt in main.tree.body}
+    found: dict[int, UserFunction] = {}
+    for value in list(main.env.vars.values()):
+        if isinstance(value, UserFunction) and value.module is main and id(value.node) in body:
+            if id(value.node) not in interpreter.called and _builds_model(value, world):
+                found.setdefault(id(value.node), value)
+    functions = sorted(found.values(), key=lambda fn: fn.node.lineno)
+    names = {fn.name for fn in functions}
+    called_by_another: set[str] = set()
+    for fn in functions:
+        for node in ast.walk(fn.node):
+            if isinstance(node, ast.Name) and node.id in names and node.id != fn.name:
+                called_by_another.add(node.id)
+    return [fn for fn in functions if fn.name not in called_by_another] + [fn for fn in functions if fn.name in called_by_another]
+
+
+def _read(path: str, text: str | None, project_files: dict[str, str] | None) -> tuple[list[TrainingSetup], World]:
     if text is None:
         size = os.path.getsize(path)
         if size > MAX_SCRIPT_BYTES:
@@ -133,55 +174,130 @@ def _read(path: str, text: str | None, project_files: dict[str, str] | None) -> 
     main = ModuleCtx(path, text, tree, "__main__")
     interpreter = Interpreter(world, main, _module_loader(world, path, project_files))
     interpreter.modules[os.path.splitext(os.path.basename(path))[0]] = None  # a script importing itself
-    truncated = False
+    stopped: list[Gap] = []
+    where, what = Location(path), "the rest of the script"
     try:
         interpreter.run_module(main)
-    except BudgetExceeded:
-        truncated = True  # keep what was learnt before the budget ran out
-    except RecursionError:
-        truncated = True
-    return build_setup(world, path, text, truncated=truncated), world
+        world.called_defs = set(interpreter.called_defs)
+        world.main_marks = (len(world.compiles), len(world.fits), len(world.models))
+        for fn in _entry_points(interpreter, main, world):
+            if id(fn.node) not in interpreter.called:  # an earlier entry point may have called it
+                where, what = interpreter.loc(fn.node, main), f"{fn.name}() (run as an entry point) and the functions after it"
+                start = len(world.model_events)
+                interpreter.call_function(fn, [], {}, None, rest_unknown=True)
+                world.entry_defs.append(((fn.module.path, fn.node.lineno), start, len(world.model_events)))
+                world.called_defs = set(interpreter.called_defs)
+    except (BudgetExceeded, RecursionError) as error:
+        # Keep what was learnt before the budget ran out.
+        why = "the step budget ran out" if isinstance(error, BudgetExceeded) else "it nests too deeply"
+        if interpreter.last_top is not None and what == "the rest of the script":
+            where = interpreter.loc(interpreter.last_top, main)
+        stopped.append(Gap(f"the analysis stopped here ({why}): {what} was not followed", where))
+    # One gap per place (a statement abandoned in a loop is abandoned once); where the
+    # analysis stopped says so.
+    found = {where: Gap(what, where) for where, what in interpreter.gaps}
+    found.update((gap.location, gap) for gap in stopped)
+    gaps = tuple(found.values())
+    return build_setups(world, path, text, gaps), world
 
 
-def read_project(paths: list[str]) -> dict[str, TrainingSetup | Exception]:
-    """Read several scripts; each becomes its own setup.
+def read_project(paths: list[str]) -> dict[str, tuple[TrainingSetup, ...] | Exception]:
+    """Read several scripts; each model a script trains becomes a setup of its own.
 
     A predict-only script's 'predict' pipeline is also attached to the training
     setups of the same folder (so a rule can compare predict.py with train.py):
     to those that save the model file it loads when that link is visible, else
-    to all of them. Returns {path: setup, or the InputError/NoSetup/OSError
-    reading it raised}.
+    to all of them. Returns {path: its setups (the model trained last first), or
+    the InputError/NoSetup/OSError reading it raised}.
     """
-    results: dict[str, TrainingSetup | Exception] = {}
-    worlds: dict[str, World] = {}
+    results: dict[str, list[TrainingSetup] | Exception] = {}
+    worlds: dict[str, _Summary] = {}
     for path in paths:
         try:
-            results[path], worlds[path] = _read(path, None, None)
+            results[path], world = _read(path, None, None)
         except (InputError, NoSetup, OSError) as error:
             results[path] = error
-    setups = {p: s for p, s in results.items() if isinstance(s, TrainingSetup)}
+        else:
+            # Keep only what linking the scripts needs: a thousand interpreters with their
+            # syntax trees held to the end would make every garbage collection crawl.
+            worlds[path] = _Summary.of(world)
+    _drop_entries_called_elsewhere(results, worlds)
+    read = {p: s for p, s in results.items() if isinstance(s, list)}
     trainers: dict[str, list[str]] = {}  # folder -> training scripts in it
-    for p, s in setups.items():
-        if s.fits or s.compiles:
+    for p, found in read.items():
+        if any(s.fits or s.compiles for s in found):
             trainers.setdefault(os.path.dirname(os.path.abspath(p)), []).append(p)
-    for path, setup in setups.items():
-        if setup.fits or setup.pipeline("predict") is None:
+    for path, found in read.items():
+        if any(s.fits for s in found):
+            continue
+        predictions = tuple(dict.fromkeys(p for s in found for p in s.pipelines if p.role == "predict"))
+        if not predictions:
             continue
         folder = os.path.dirname(os.path.abspath(path))
         mates = [p for p in trainers.get(folder, ()) if p != path]
         linked = [p for p in mates if worlds[p].saves & worlds[path].loads]
-        predictions = tuple(pipeline for pipeline in setup.pipelines if pipeline.role == "predict")
         for mate in linked or mates:
-            current = results[mate]
-            assert isinstance(current, TrainingSetup)
-            ops = getattr(worlds[mate], "model_ops", ())
-            extra = tuple(
-                replace(pipeline, scaling=fold_model_ops(pipeline.scaling, ops)) if ops else pipeline
-                for pipeline in predictions
-                if pipeline not in current.pipelines
-            )
-            results[mate] = replace(current, pipelines=current.pipelines + extra)
-    return results
+            current = read[mate]
+            for index, setup in enumerate(current):
+                if not (setup.fits or setup.compiles):
+                    continue
+                ops = worlds[mate].setup_ops[index] if index < len(worlds[mate].setup_ops) else ()
+                extra = tuple(
+                    replace(pipeline, scaling=fold_model_ops(pipeline.scaling, ops)) if ops else pipeline
+                    for pipeline in predictions
+                    if pipeline not in setup.pipelines
+                )
+                current[index] = replace(setup, pipelines=setup.pipelines + extra)
+    return {p: tuple(s) if isinstance(s, list) else s for p, s in results.items()}
 
 
-__all__ = ["read_script", "read_project", "parse_source"]
+@dataclass
+class _Summary:
+    """What :func:`read_project` needs of a script's world once it has been read."""
+
+    saves: set[str]
+    loads: set[str]
+    setup_ops: list[Any]
+    setup_ids: list[int]
+    """id() of each setup's model, taken while the models were alive."""
+    event_ids: list[int]
+    entry_defs: list[tuple[tuple[str, int], int, int]]
+    called_defs: set[tuple[str, int]]
+
+    @classmethod
+    def of(cls, world: World) -> "_Summary":
+        return cls(world.saves, world.loads, list(world.setup_ops), [id(m) for m in world.setup_models],
+                   [id(m) for m in world.model_events], world.entry_defs, world.called_defs)
+
+
+def _drop_entries_called_elsewhere(results: dict[str, Any], worlds: dict[str, _Summary]) -> None:
+    """Builder functions that another script of the project calls (``Net.py``'s ``MVGG16``
+    imported by ``train.py``) are checked through that script, not as entry points of their own."""
+    called: set[tuple[str, int]] = set()
+    for path, world in worlds.items():
+        here = os.path.abspath(path)
+        called.update((os.path.abspath(file), line) for file, line in world.called_defs if os.path.abspath(file) != here)
+    for path, world in worlds.items():
+        found = results.get(path)
+        if not isinstance(found, list) or not world.entry_defs:
+            continue
+        dropped: set[int] = set()
+        for (file, line), start, end in world.entry_defs:
+            if (os.path.abspath(file), line) in called:
+                dropped.update(world.event_ids[start:end])
+        for (file, line), start, end in world.entry_defs:  # a model another entry point also made stays
+            if (os.path.abspath(file), line) not in called:
+                dropped.difference_update(world.event_ids[start:end])
+        if not dropped:
+            continue
+        kept = [(setup, ops, model) for setup, ops, model in zip(found, world.setup_ops, world.setup_ids)
+                if model not in dropped]
+        if not kept:
+            results[path] = NoSetup("builds models only in functions that other scripts of the project call")
+            continue
+        results[path] = [setup for setup, _, _ in kept]
+        world.setup_ops = [ops for _, ops, _ in kept]
+        world.setup_ids = [model for _, _, model in kept]
+
+
+__all__ = ["read_script", "read_script_setups", "read_project", "parse_source"]

@@ -369,7 +369,12 @@ class ExpressionEvaluator:
             return self.world.call_module(func, args, kwargs, node)
         return UNKNOWN
 
-    def call_function(self, fn: UserFunction, args: list[Arg], kwargs: dict[str, Arg], node: ast.AST | None) -> Any:
+    def call_function(self, fn: UserFunction, args: list[Arg], kwargs: dict[str, Arg], node: ast.AST | None,
+                      rest_unknown: bool = False) -> Any:
+        """Run a user function; ``rest_unknown``: ``*args``/``**kwargs`` not passed are unknown (entry points)."""
+        if id(fn.node) not in self.called:
+            self.called.add(id(fn.node))
+            self.called_defs.add((fn.module.path, getattr(fn.node, "lineno", 0)))
         if fn.is_generator or self.depth >= MAX_CALL_DEPTH or "**unknown**" in kwargs:
             return UNKNOWN
         env = Env(fn.closure, fn.module)
@@ -389,7 +394,7 @@ class ExpressionEvaluator:
             else:
                 env.vars[param.arg] = UNKNOWN
         if spec.vararg is not None:
-            env.vars[spec.vararg.arg] = tuple(a.value for a in values[len(positional):])
+            env.vars[spec.vararg.arg] = UNKNOWN if rest_unknown else tuple(a.value for a in values[len(positional):])
         for param, default in zip(spec.kwonlyargs, fn.kw_defaults):
             if param.arg in kwargs:
                 env.vars[param.arg] = kwargs[param.arg].value
@@ -397,7 +402,7 @@ class ExpressionEvaluator:
                 env.vars[param.arg] = default if default is not _MISSING else UNKNOWN
         if spec.kwarg is not None:
             named = {p.arg for p in positional} | {p.arg for p in spec.kwonlyargs}
-            env.vars[spec.kwarg.arg] = {k: a.value for k, a in kwargs.items() if k not in named}
+            env.vars[spec.kwarg.arg] = UNKNOWN if rest_unknown else {k: a.value for k, a in kwargs.items() if k not in named}
         previous, previous_frame = self.ctx, self.frame_id
         self.ctx = fn.module
         self.depth += 1
@@ -409,6 +414,7 @@ class ExpressionEvaluator:
             self.exec_block(fn.node.body, env)
             return None
         except _Return as result:
+            self.world.on_return(result.value)
             return result.value
         except (_Break, _Continue):
             return UNKNOWN

@@ -18,18 +18,16 @@ bindings, and afterwards every name the branches disagree on becomes UNKNOWN.
 from __future__ import annotations
 
 import ast
-import time
 from typing import Any, Callable
 
 from modelcheck.ir import Location
 from modelcheck.readers.script.core.expressions import ExpressionEvaluator, _as_load, _make_builtins, pure_call
 from modelcheck.readers.script.core.values import (
     _MISSING,
-    GRACE_SECONDS,
     GRACE_STEPS,
     MAX_GRACES,
     MAX_ITERATIONS,
-    MAX_SECONDS,
+    MAX_LOOP_ITERATIONS,
     MAX_SEQUENCE,
     MAX_STEPS,
     MISSING,
@@ -77,13 +75,20 @@ class Interpreter(ExpressionEvaluator):
         self.load_module_ctx = module_loader
         self.steps = 0
         self.iterations = 0
-        self.deadline = time.monotonic() + MAX_SECONDS
         self.depth = 0
         self.speculative = 0
         self.for_stack: list[tuple[ast.For, int, bool]] = []
         self._for_counter = 0
         self.modules: dict[str, ModuleCtx | None] = {}
         self.internal_errors: list[str] = []
+        self.called: set[int] = set()
+        self.last_top: ast.stmt | None = None
+        """The script's top-level statement being run (where an analysis cut short stopped)."""
+        self.called_defs: set[tuple[str, int]] = set()
+        """(file, line) of every function definition called, sibling modules' included."""
+        """ids of the function definitions called so far (the others may be entry points)."""
+        self.gaps: list[tuple[Location, str]] = []
+        """(where, what) the interpreter did not follow: reported as MC003."""
         self.graces = 0
         self.frame_id = 0
         """Which user-function invocation is running (0: module level)."""
@@ -99,8 +104,6 @@ class Interpreter(ExpressionEvaluator):
         self.steps += 1
         if self.steps > MAX_STEPS:
             raise BudgetExceeded("evaluation step budget exhausted")
-        if not self.steps & 1023 and time.monotonic() > self.deadline:
-            raise BudgetExceeded("evaluation time budget exhausted")
 
     def loc(self, node: ast.AST | None, ctx: ModuleCtx | None = None) -> Location:
         ctx = ctx or self.ctx
@@ -137,7 +140,10 @@ class Interpreter(ExpressionEvaluator):
             self.ctx = previous
 
     def exec_block(self, stmts: list[ast.stmt], env: Env) -> None:
+        top = env is self.main.env and self.ctx is self.main and not self.depth
         for stmt in stmts:
+            if top:
+                self.last_top = stmt
             try:
                 self.exec_stmt(stmt, env)
             except BudgetExceeded as error:
@@ -146,19 +152,26 @@ class Interpreter(ExpressionEvaluator):
                 self.graces += 1
                 self.truncated = True
                 self.steps = MAX_STEPS - GRACE_STEPS
-                self.deadline = time.monotonic() + GRACE_SECONDS
                 self.speculative = 0
-                self._degrade(stmt, env, error)
+                self._degrade(stmt, env, error, "the step budget ran out")
             except (_Return, _Break, _Continue, _Raise):
                 raise
-            except (RecursionError, MemoryError) as error:
-                self._degrade(stmt, env, error)
+            except RecursionError as error:
+                self._degrade(stmt, env, error, "it nests too deeply")
+            except MemoryError as error:
+                self._degrade(stmt, env, error, "it needs too much memory")
             except Exception as error:  # an interpreter bug must degrade to "unknown", not a crash
-                self._degrade(stmt, env, error)
+                self._degrade(stmt, env, error, f"internal error {type(error).__name__}")
 
-    def _degrade(self, stmt: ast.stmt, env: Env, error: BaseException) -> None:
+    def _degrade(self, stmt: ast.stmt, env: Env, error: BaseException, why: str) -> None:
         self.internal_errors.append(f"{self.ctx.path}:{getattr(stmt, 'lineno', '?')}: {type(error).__name__}: {error}")
-        for name in assigned_names([stmt]):
+        names = sorted(assigned_names([stmt]))
+        what = f"this statement was not followed ({why})"
+        if names:
+            shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+            what += f"; what it assigns ({shown}) is unknown"
+        self.gaps.append((self.loc(stmt), what))
+        for name in names:
             self.assign_name(name, UNKNOWN, env, None)
 
     def exec_stmt(self, stmt: ast.stmt, env: Env) -> None:
@@ -216,7 +229,7 @@ class Interpreter(ExpressionEvaluator):
             broke = False
             for index, item in enumerate(items):
                 self.iterations += 1
-                if self.iterations > MAX_ITERATIONS:
+                if self.iterations > MAX_ITERATIONS or (index >= MAX_LOOP_ITERATIONS and not is_layer_loop):
                     # Too many iterations: whatever the rest would do is unknown.
                     for name in assigned_names(stmt.body) | assigned_names([stmt.target]):
                         self.assign_name(name, UNKNOWN, env, None)
@@ -238,6 +251,7 @@ class Interpreter(ExpressionEvaluator):
     _stmt_AsyncFor = _stmt_For
 
     def _stmt_While(self, stmt: ast.While, env: Env) -> None:
+        passes = 0
         while True:
             condition = truth(self.eval(stmt.test, env))
             if condition is False:
@@ -247,7 +261,8 @@ class Interpreter(ExpressionEvaluator):
                 self.speculate([stmt.body], env)
                 return
             self.iterations += 1
-            if self.iterations > MAX_ITERATIONS:
+            passes += 1
+            if self.iterations > MAX_ITERATIONS or passes > MAX_LOOP_ITERATIONS:
                 for name in assigned_names(stmt.body):
                     self.assign_name(name, UNKNOWN, env, None)
                 return
@@ -359,6 +374,9 @@ class Interpreter(ExpressionEvaluator):
         """Run each branch on the current bindings; names they disagree on become UNKNOWN."""
         chain = env.chain()
         before = [dict(e.vars) for e in chain]
+        # Copying scopes is work too: a module with hundreds of globals costs steps for it,
+        # so the step budget also bounds the time spent here.
+        self.steps += sum(len(b) for b in before) * len(branches) // 64
         outcomes: list[list[dict[str, Any]]] = []
         self.speculative += 1
         try:
@@ -371,21 +389,27 @@ class Interpreter(ExpressionEvaluator):
                     pass
                 except _Raise:
                     continue  # that branch ends the program: it tells nothing about the rest
-                outcomes.append([dict(e.vars) for e in chain])
+                outcomes.append([e.vars for e in chain])  # the next branch works on a fresh copy
         finally:
             self.speculative -= 1
         if not outcomes:
             outcomes = [before]
         for index, e in enumerate(chain):
-            merged: dict[str, Any] = {}
-            names = set(before[index])
+            base = before[index]
+            changed: set[str] = set()
             for outcome in outcomes:
-                names |= set(outcome[index])
-            for name in names:
-                values = [o[index].get(name, _MISSING) for o in outcomes]
-                present = [v for v in values if v is not _MISSING]
+                scope = outcome[index]
+                changed.update(name for name, value in scope.items() if base.get(name, _MISSING) is not value)
+                if len(scope) != len(base):
+                    changed.update(name for name in base if name not in scope)
+            merged = dict(base)
+            for name in changed:
+                present = [v for v in (o[index].get(name, _MISSING) for o in outcomes) if v is not _MISSING]
+                if not present:
+                    merged.pop(name, None)
+                    continue
                 first = present[0]
-                merged[name] = first if all(same_value(first, v) for v in present) else UNKNOWN
+                merged[name] = first if all(same_value(first, v) for v in present) else _merge(present)
             e.vars = merged
 
     def _with_binds(self, branch: list[Any], env: Env) -> list[ast.stmt]:
@@ -444,3 +468,13 @@ class Interpreter(ExpressionEvaluator):
         target.vars[name] = value
         if target.parent is None and stmt is not None:
             target.locs[name] = self.loc(stmt)
+
+
+def _merge(values: list[Any]) -> Any:
+    """What a name holds after branches that bound it differently: the objects' own merge when
+    they are of one kind (pixels resized on one path only keep their scaling; different models
+    become a choice between them), else UNKNOWN."""
+    kinds = {getattr(value, "merge_kind", None) for value in values}
+    if len(kinds) != 1 or None in kinds:
+        return UNKNOWN
+    return values[0].merge(values[1:])

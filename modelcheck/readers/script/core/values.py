@@ -14,14 +14,16 @@ from modelcheck.ir import Location
 if TYPE_CHECKING:
     from modelcheck.readers.script.core.interpreter import Interpreter
 
-# Work bounds for one file (and the sibling modules it pulls in).
+# Work bounds for one file (and the sibling modules it pulls in), in evaluation steps
+# only: a wall-clock budget would make findings depend on how loaded the machine is.
 MAX_STEPS = 300_000
 MAX_ITERATIONS = 10_000
-MAX_SECONDS = 2.0
+# One loop that is not over a model's layers: data generation (``while len(x) < 5000``) and
+# ``while True`` input loops say nothing more about the training setup after this many passes.
+MAX_LOOP_ITERATIONS = 1_000
 # A top-level statement that exhausts the budget is abandoned (its names become
 # unknown) and the rest of the script still runs, on a small extra budget.
 GRACE_STEPS = 50_000
-GRACE_SECONDS = 0.5
 MAX_GRACES = 3
 MAX_CALL_DEPTH = 16
 MAX_SEQUENCE = 100_000

@@ -33,6 +33,7 @@ from modelcheck.readers.script.core.interpreter import (
 SCALE_KEEPING_LAYERS = AUGMENTATION_LAYERS | {"Resizing", "CenterCrop"}
 PIXEL_LAYERS = SCALE_KEEPING_LAYERS | {"Rescaling", "Normalization"}
 _DATASET_PASS_THROUGH = {"prefetch", "cache", "shuffle", "batch", "repeat", "unbatch", "with_options", "apply"}
+ARRAY_FUNCTIONS = {"numpy.load", "sklearn.model_selection.train_test_split", "sklearn.cross_validation.train_test_split"}
 TENSOR_PASS_THROUGH = {"tensorflow.cast", "tensorflow.identity", "tensorflow.convert_to_tensor", "keras.ops.cast"}
 _PIXEL_PASS_THROUGH = {
     "numpy.expand_dims", "numpy.array", "numpy.asarray", "numpy.reshape", "numpy.vstack", "numpy.stack",
@@ -73,6 +74,23 @@ class PixelVal(Obj):
         other.augmentation = list(self.augmentation)
         other.var_name = None
         return other
+
+    merge_kind = "pixels"
+
+    def merge(self, others: list["PixelVal"]) -> "PixelVal":
+        """The pixels after branches that treated them differently (``if img.size != size:
+        img = img.resize(size)``): what the branches agree on stays, the rest is unknown."""
+        result = self.derive()
+        result.var_name = self.var_name
+        for other in others:
+            for name in ("source", "location", "channel_order", "resized", "target_size", "color_mode"):
+                if getattr(result, name) != getattr(other, name):
+                    setattr(result, name, None)
+            if (other.factor, other.offset, other.family) != (self.factor, self.offset, self.family) or other.unknown_scaling:
+                result.unknown_scaling = True
+            if other.augmentation != self.augmentation:
+                result.augmentation = sorted(set(result.augmentation) | set(other.augmentation))
+        return result
 
     def scaling(self) -> Scaling:
         if self.unknown_scaling:
@@ -327,7 +345,7 @@ def make_flow(world: Any, gen: DataGenObj | None, method: str, args: list[Arg], 
     """A pipeline from ``datagen.flow_from_directory(...)`` (or ``flow``/``flow_from_dataframe``)."""
     it = world.it
     source = {"flow": "arrays", "flow_from_dataframe": "dataframe"}.get(method, method)
-    pipe = _register(world, PipelineObj(source, it.loc(node)))
+    pipe = register(world, PipelineObj(source, it.loc(node)))
     params = _positional(args, kwargs, _FLOW_DIR if method == "flow_from_directory" else _FLOW if method == "flow" else [])
     if gen is not None:
         pipe.scaling = gen.scaling
@@ -337,6 +355,14 @@ def make_flow(world: Any, gen: DataGenObj | None, method: str, args: list[Arg], 
     if method == "flow":
         pipe.resized = None
         pipe.channel_order = None
+        x = params.get("x")
+        pixels = x.value if x is not None and isinstance(x.value, PixelVal) else None
+        if pixels is not None:  # the arrays' own scaling comes first, then the generator's
+            from modelcheck.readers.script.keras_api.arrays import then
+
+            pipe.scaling = then(pixels.scaling(), pipe.scaling, pipe.location)
+        elif x is not None and gen is not None and pipe.scaling is not None and pipe.scaling.kind == "none":
+            pipe.scaling = Scaling("unknown", location=pipe.location)  # arrays of unknown range, passed on as they are
         labels = params.get("y")
         if labels is not None and getattr(labels.value, "encoding", None):
             pipe.class_mode = {"one-hot": "categorical", "int": "sparse"}.get(labels.value.encoding)
@@ -363,7 +389,8 @@ def make_flow(world: Any, gen: DataGenObj | None, method: str, args: list[Arg], 
     return pipe
 
 
-def _register(world: Any, pipe: PipelineObj) -> PipelineObj:
+def register(world: Any, pipe: PipelineObj) -> PipelineObj:
+    """Record a new pipeline in the world (derived pipelines join the same list)."""
     pipe.registry = world.pipelines
     world.pipelines.append(pipe)
     return pipe
@@ -394,7 +421,7 @@ def _directory(world: Any, pipe: PipelineObj, directory: Any) -> None:
 def make_dataset(world: Any, args: list[Arg], kwargs: dict[str, Arg], node: ast.Call) -> PipelineObj:
     """``image_dataset_from_directory(...)``: raw 0-255 float pixels, integer labels by default."""
     it = world.it
-    pipe = _register(world, PipelineObj("image_dataset_from_directory", it.loc(node)))
+    pipe = register(world, PipelineObj("image_dataset_from_directory", it.loc(node)))
     params = _positional(args, kwargs, _DATASET)
     pipe.scaling = Scaling("none", location=pipe.location)
     pipe.target_size = _hw(params["image_size"].value) if "image_size" in params else (256, 256)
@@ -493,6 +520,10 @@ def call_external(world: Any, path: str, args: list[Arg], kwargs: dict[str, Arg]
         result.resized = True
         result.target_size = _hw(values[1]) if len(values) > 1 else None
         return result
+    if path in ARRAY_FUNCTIONS:
+        from modelcheck.readers.script.keras_api.arrays import array_call
+
+        return array_call(world, path, values, kwargs, node)
     if path in ("PIL.Image.open", "Image.open", "skimage.io.imread", "imageio.imread", "matplotlib.pyplot.imread"):
         return PixelVal(path.split(".")[0].lower(), it.loc(node))
     if path.startswith("tensorflow.image.decode_") or path == "tensorflow.io.decode_image":

@@ -11,6 +11,7 @@ from modelcheck.ir import (
     Backbone,
     Callback,
     FreezeOp,
+    Gap,
     Labels,
     Layer,
     Location,
@@ -34,10 +35,23 @@ def _and(parent: bool | None, own: bool | None) -> bool | None:
     return True
 
 
+# Layers with a ``data_format`` argument, whose default a global
+# ``set_image_data_format('channels_first')`` / ``set_image_dim_ordering('th')`` changes.
+_SPATIAL = re.compile(r"(Conv|Convolution|SeparableConv|DepthwiseConv|Conv\dDTranspose).*|.*Pooling\dD|MaxPool\dD|AvgPool\dD|"
+                      r"Flatten|ZeroPadding\dD|Cropping\dD|UpSampling\dD|LocallyConnected\dD")
+
+
 class _Exporter:
-    def __init__(self) -> None:
+    def __init__(self, data_format: str | None = None) -> None:
         self.backbones: list[Backbone] = []
         self.depth = 0
+        self.data_format = data_format
+
+    def _config(self, layer: LayerObj) -> dict[str, Any]:
+        config = dict(layer.config)
+        if self.data_format == "channels_first" and "data_format" not in config and _SPATIAL.fullmatch(layer.cls):
+            config["data_format"] = "channels_first"  # the script set it for every layer
+        return config
 
     def graph(self, model: ModelObj, path: tuple[str, ...], parent: bool | None) -> ModelGraph:
         self.depth += 1
@@ -86,7 +100,7 @@ class _Exporter:
                 exported.append(Layer(class_name=layer.cls, submodel=sub, **common))
             else:
                 assert isinstance(layer, LayerObj)
-                exported.append(Layer(class_name=layer.cls, config=dict(layer.config), activation=layer.activation,
+                exported.append(Layer(class_name=layer.cls, config=self._config(layer), activation=layer.activation,
                                       units=layer.units, **common))
         self._flat_backbones(model, layers, path)
         return ModelGraph(
@@ -219,15 +233,154 @@ def fold_model_ops(scaling: Scaling | None, ops: tuple[tuple[Any, ...], ...]) ->
 
 
 def _choose_model(world: Any) -> tuple[Any, bool]:
-    """The model the script trains: the last compiled one, else the last fitted, else the last built."""
-    if world.compiles:
-        return world.compiles[-1][0], True
-    if world.fits:
-        return world.fits[-1][0], True
-    tops = [m for m in world.models if id(m) not in world.nested and m.kind != "loaded"]
-    if tops:
-        return tops[-1], False
+    """The model the script trains: the last compiled one, else the last fitted, else the last
+    built; what the script itself runs comes before what its uncalled functions do."""
+    marks = world.main_marks or (len(world.compiles), len(world.fits), len(world.models))
+    for compiles, fits, models in (marks, (len(world.compiles), len(world.fits), len(world.models))):
+        if compiles:
+            return world.compiles[compiles - 1][0], True
+        if fits:
+            return world.fits[fits - 1][0], True
+        tops = [m for m in world.models[:models] if id(m) not in world.nested and m.kind != "loaded"]
+        if tops:
+            return tops[-1], False
     return None, False
+
+
+MAX_SETUPS = 32
+"""Models per script that become setups of their own (a loop building more is cut, with an MC003)."""
+
+
+def _candidates(world: Any) -> list[Any]:
+    """Every model the script compiles, fits, saves or returns, in the order it first does so.
+
+    A model inside another candidate (a backbone returned by a helper, then wrapped) is
+    part of that one. ``None`` stands for compile/fit calls on a model that is unknown.
+    """
+    found: dict[int, Any] = {}
+    for model in world.model_events:
+        found.setdefault(id(model), model)
+    models = list(found.values())
+    inside: set[int] = set()
+    for model in models:
+        if isinstance(model, ModelObj):
+            inside.update(id(obj) for obj in _walk(model)[1:])
+    return [model for model in models if id(model) not in inside]
+
+
+def build_setups(world: Any, path: str, text: str, gaps: tuple[Gap, ...] = ()) -> list[TrainingSetup]:
+    """The TrainingSetups of one interpreted script, one per model it compiles, fits, saves or
+    returns (the primary one, the model trained last, first); NoSetup when it holds nothing to check."""
+    if not world.keras_seen:
+        raise NoSetup("no Keras code found (no keras/tensorflow import or Keras call)")
+    primary, _ = _choose_model(world)
+    candidates = _candidates(world)
+    if len(candidates) > MAX_SETUPS:
+        cut = candidates[MAX_SETUPS]
+        where = cut.location if isinstance(cut, ModelObj) else None
+        gaps = gaps + (Gap(f"the script builds more than {MAX_SETUPS} models; the later ones were not checked", where),)
+        candidates = candidates[:MAX_SETUPS]
+    if not any(model is primary for model in candidates):
+        candidates.append(primary)
+    ordered = [primary] + [model for model in candidates if model is not primary]
+    setups: list[TrainingSetup] = []
+    world.setup_ops, world.setup_models = [], []
+    world.candidate_ids = {id(model) for model in ordered}
+    for model in ordered:
+        setup, ops = _setup_of(world, model, path, text, gaps, shared=len(ordered) == 1)
+        if setup is not None:
+            setups.append(setup)
+            world.setup_ops.append(ops)
+            world.setup_models.append(model)
+    if not setups:
+        raise NoSetup("uses Keras but builds no model, training run or data pipeline on its executed path")
+    world.model_ops = world.setup_ops[0]
+    return setups
+
+
+def build_setup(world: Any, path: str, text: str, *, truncated: bool = False) -> TrainingSetup:
+    """The primary TrainingSetup of one interpreted script (see :func:`build_setups`)."""
+    return build_setups(world, path, text)[0]
+
+
+def _mine(world: Any, data: Any, model: Any, shared: bool) -> bool:
+    """Whether a pipeline (or prediction) belongs to ``model``'s setup: it does unless only
+    other models of the script are trained on it or run on it (a backbone's ``predict``
+    for bottleneck features counts for every setup)."""
+    users = world.pipe_users.get(id(data), set()) & world.candidate_ids
+    return shared or not users or id(model) in users
+
+
+def _setup_of(world: Any, chosen: Any, path: str, text: str, gaps: tuple[Gap, ...], shared: bool) -> tuple[TrainingSetup | None, Any]:
+    graph = None
+    if isinstance(chosen, ModelObj) and chosen.kind != "loaded":
+        exporter = _Exporter(world.data_format)
+        try:
+            graph = exporter.graph(chosen, (), True)
+            graph = replace(graph, backbones=tuple(exporter.backbones))
+        except RecursionError:  # a pathological graph: the model stays unknown
+            graph = None
+    compiles = tuple(c for m, c in world.compiles if m is chosen)
+    fit_events = [(f, cbs) for m, f, cbs in world.fits if m is chosen]
+    fits = tuple(f for f, _ in fit_events)
+    callbacks: dict[tuple[Any, ...], Callback] = {}
+    for _, found in fit_events:
+        for callback in found:
+            key = (callback.class_name, callback.monitor, callback.location)
+            callbacks.setdefault(key, callback)
+    if isinstance(chosen, ModelObj):
+        members = {id(obj) for obj in _walk(chosen)}
+        records = [r for r in world.freezes.values() if any(id(obj) in members for obj in r["objects"])]
+    else:
+        records = list(world.freezes.values())
+    freeze_ops = tuple(
+        FreezeOp(target=r["target"], trainable=r["trainable"], layers=tuple(r["names"]), order=r["order"], location=r["location"])
+        for r in sorted(records, key=lambda r: r["order"])
+    )
+    pipelines: list[Pipeline] = []
+    seen_sites: set[tuple[Any, ...]] = set()
+    # Pixel operations inside the model act on every pipeline's output: fold them in, so
+    # the scaling says what the network really sees (Rescaling layers are left to the rules).
+    ops = model_input_ops(chosen)
+    for pipe in world.pipelines:
+        if pipe.superseded and not pipe.role_usage:
+            continue
+        if not _mine(world, pipe, chosen, shared):
+            continue  # fed to another model of the script
+        exported = _pipeline(pipe)
+        if ops:
+            exported = replace(exported, scaling=fold_model_ops(exported.scaling, ops))
+        site = (exported.location, exported.role, exported.scaling, exported.augmentation)
+        if site not in seen_sites:  # the same call in a loop makes one pipeline
+            seen_sites.add(site)
+            pipelines.append(exported)
+    seen_pixels: set[int] = set()
+    for pixels, name in world.predictions:
+        if id(pixels) not in seen_pixels and _mine(world, pixels, chosen, shared):
+            seen_pixels.add(id(pixels))
+            exported = _predict_pipeline(pixels, name)
+            pipelines.append(replace(exported, scaling=fold_model_ops(exported.scaling, ops)) if ops else exported)
+    labels = tuple(Labels(item.encoding, item.num_classes, item.location) for item in world.labels)
+    api_uses = tuple(sorted(world.api_uses.values(), key=lambda a: a.location.sort_key() if a.location else ()))
+    num_classes, num_classes_location = _num_classes(chosen)
+    if graph is None and not (compiles or fits or pipelines or labels or api_uses or freeze_ops or callbacks):
+        return None, ops
+    return TrainingSetup(
+        path=path,
+        kind="script",
+        model=graph,
+        compiles=compiles,
+        pipelines=tuple(pipelines),
+        labels=labels,
+        freeze_ops=freeze_ops,
+        callbacks=tuple(callbacks.values()),
+        fits=fits,
+        api_uses=api_uses,
+        num_classes=num_classes,
+        num_classes_location=num_classes_location,
+        gaps=gaps,
+        source_lines=tuple(text.splitlines()),
+    ), ops
 
 
 def _role(pipe: PipelineObj) -> str:
@@ -304,76 +457,3 @@ def _num_classes(model: Any) -> tuple[int | None, Location | None]:
         if isinstance(value, int) and value == layer.units:
             return value, ctx.env.locs.get(name)
     return None, None
-
-
-def build_setup(world: Any, path: str, text: str, *, truncated: bool = False) -> TrainingSetup:
-    """The TrainingSetup of one interpreted script; NoSetup when it holds nothing to check."""
-    if not world.keras_seen:
-        raise NoSetup("no Keras code found (no keras/tensorflow import or Keras call)")
-    chosen, trained = _choose_model(world)
-    graph = None
-    if isinstance(chosen, ModelObj) and chosen.kind != "loaded":
-        exporter = _Exporter()
-        try:
-            graph = exporter.graph(chosen, (), True)
-            graph = replace(graph, backbones=tuple(exporter.backbones))
-        except RecursionError:  # a pathological graph: the model stays unknown
-            graph = None
-    compiles = tuple(c for m, c in world.compiles if m is chosen)
-    fit_events = [(f, cbs) for m, f, cbs in world.fits if m is chosen]
-    fits = tuple(f for f, _ in fit_events)
-    callbacks: dict[tuple[Any, ...], Callback] = {}
-    for _, found in fit_events:
-        for callback in found:
-            key = (callback.class_name, callback.monitor, callback.location)
-            callbacks.setdefault(key, callback)
-    if isinstance(chosen, ModelObj):
-        members = {id(obj) for obj in _walk(chosen)}
-        records = [r for r in world.freezes.values() if any(id(obj) in members for obj in r["objects"])]
-    else:
-        records = list(world.freezes.values())
-    freeze_ops = tuple(
-        FreezeOp(target=r["target"], trainable=r["trainable"], layers=tuple(r["names"]), order=r["order"], location=r["location"])
-        for r in sorted(records, key=lambda r: r["order"])
-    )
-    pipelines: list[Pipeline] = []
-    seen_sites: set[tuple[Any, ...]] = set()
-    # Pixel operations inside the model act on every pipeline's output: fold them in, so
-    # the scaling says what the network really sees (Rescaling layers are left to the rules).
-    ops = world.model_ops = model_input_ops(chosen)
-    for pipe in world.pipelines:
-        if pipe.superseded and not pipe.role_usage:
-            continue
-        exported = _pipeline(pipe)
-        if ops:
-            exported = replace(exported, scaling=fold_model_ops(exported.scaling, ops))
-        site = (exported.location, exported.role, exported.scaling, exported.augmentation)
-        if site not in seen_sites:  # the same call in a loop makes one pipeline
-            seen_sites.add(site)
-            pipelines.append(exported)
-    seen_pixels: set[int] = set()
-    for pixels, name in world.predictions:
-        if id(pixels) not in seen_pixels:
-            seen_pixels.add(id(pixels))
-            exported = _predict_pipeline(pixels, name)
-            pipelines.append(replace(exported, scaling=fold_model_ops(exported.scaling, ops)) if ops else exported)
-    labels = tuple(Labels(item.encoding, item.num_classes, item.location) for item in world.labels)
-    api_uses = tuple(sorted(world.api_uses.values(), key=lambda a: a.location.sort_key() if a.location else ()))
-    num_classes, num_classes_location = _num_classes(chosen)
-    if graph is None and not (compiles or fits or pipelines or labels or api_uses or freeze_ops or callbacks):
-        raise NoSetup("uses Keras but builds no model, training run or data pipeline on its executed path")
-    return TrainingSetup(
-        path=path,
-        kind="script",
-        model=graph,
-        compiles=compiles,
-        pipelines=tuple(pipelines),
-        labels=labels,
-        freeze_ops=freeze_ops,
-        callbacks=tuple(callbacks.values()),
-        fits=fits,
-        api_uses=api_uses,
-        num_classes=num_classes,
-        num_classes_location=num_classes_location,
-        source_lines=tuple(text.splitlines()),
-    )

@@ -254,6 +254,16 @@ class ModelObj(KLayer):
     def call_method(self, it: Interpreter, name: str, args: list[Arg], kwargs: dict[str, Arg], node: ast.Call) -> Any:
         return self.world.model_method(self, name, args, kwargs, node)
 
+    @property
+    def merge_kind(self) -> str | None:
+        return "model" if self.kind != "backbone" else None
+
+    def merge(self, others: list[Any]) -> Any:
+        """Bound to other models on other paths: a choice between them (see ``choice.py``)."""
+        from modelcheck.readers.script.keras_api.choice import choice_of
+
+        return choice_of([self] + others)
+
 
 def functional_layers(inputs: list[Tensor], outputs: list[Tensor], limit: int = 200_000) -> tuple[list[KLayer], dict[int, Node]] | None:
     """A functional model's ``.layers`` (every layer between inputs and outputs, in call order)

@@ -19,6 +19,8 @@ def keras_rest(path: str) -> str | None:
         rest = parts[1:]
         if rest[:1] == ["python"]:
             rest = rest[1:]
+        if rest[:1] == ["compat"] and rest[1:2] in (["v1"], ["v2"]):  # import tensorflow.compat.v1 as tf
+            rest = rest[2:]
         if rest[:1] != ["keras"]:
             return None
         rest = rest[1:]

@@ -6,9 +6,11 @@ and the Keras-3 removals they use (MC402 facts).
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 from typing import Any
 
 from modelcheck.ir import Callback, Compile, Fit, Loss, Optimizer
+from modelcheck.readers.script.keras_api.arrays import array_pipeline
 from modelcheck.readers.script.keras_api.data import PipelineObj, PixelVal, first_pixels
 from modelcheck.readers.script.core.interpreter import (
     UNKNOWN,
@@ -195,10 +197,27 @@ def parse_optimizer(world: Any, arg: Arg | None) -> Optimizer | None:
     return None
 
 
-def parse_metrics(arg: Arg | None) -> tuple[str, ...] | None:
-    if arg is None or arg.value is None:
-        return ()
-    value = arg.value
+def parse_metrics(arg: Arg | None, outputs: tuple[str, ...] = ()) -> tuple[str, ...] | None:
+    """The names the metrics are logged under; ``outputs`` are the output names of a
+    multi-output compile (``loss={'age': …, 'gender': …}``), which prefix every name."""
+    value = None if arg is None else arg.value
+    if isinstance(value, dict):
+        if not all(isinstance(key, str) for key in value):
+            return None
+        names: list[str] = [f"{key}_loss" for key in outputs]
+        for key, items in value.items():
+            found = _metric_names(items)
+            if found is None:
+                return None
+            names.extend(f"{key}_{name}" for name in found)
+        return tuple(names)
+    found = () if value is None else _metric_names(value)
+    if found is None or not outputs:
+        return found
+    return tuple(f"{key}_loss" for key in outputs) + tuple(f"{key}_{name}" for key in outputs for name in found)
+
+
+def _metric_names(value: Any) -> tuple[str, ...] | None:
     if not isinstance(value, (list, tuple)):
         value = [value]
     names: list[str] = []
@@ -229,18 +248,22 @@ def make_metric(class_name: str, kwargs: dict[str, Arg]) -> MetricObj:
 def do_compile(world: Any, model: Any, args: list[Arg], kwargs: dict[str, Arg], node: ast.Call) -> None:
     it = world.it
     optimizer = parse_optimizer(world, _arg(args, kwargs, 0, "optimizer"))
-    loss = parse_loss(world, _arg(args, kwargs, 1, "loss"))
-    metrics = parse_metrics(kwargs.get("metrics"))
-    if world.seen_call(node, model, "compile"):
-        return  # the same compile() again (in a loop): one fact is enough
-    compile_fact = Compile(loss=loss, optimizer=optimizer, metrics=metrics, location=it.loc(node), order=world.next_order())
-    world.compiles.append((model, compile_fact))
+    loss_arg = _arg(args, kwargs, 1, "loss")
+    loss = parse_loss(world, loss_arg)
+    outputs: tuple[str, ...] = ()
+    if loss_arg is not None and isinstance(loss_arg.value, dict) and len(loss_arg.value) > 1:
+        outputs = tuple(key for key in loss_arg.value if isinstance(key, str))
+    metrics = parse_metrics(kwargs.get("metrics"), outputs)
+    compile_fact = Compile(loss=loss, optimizer=optimizer, metrics=metrics, location=it.loc(node))
+    # The same compile() again (a loop) is one fact; a loop over stages compiles differently each pass.
+    if world.repeated(node, model, "compile", compile_fact):
+        return
+    world.model_event(model)
+    world.compiles.append((model, replace(compile_fact, order=world.next_order())))
 
 
 def do_fit(world: Any, model: Any, method: str, args: list[Arg], kwargs: dict[str, Arg], node: ast.Call) -> None:
     it = world.it
-    if world.seen_call(node, model, "fit"):
-        return  # train_on_batch in a loop: the first call stands for all
     generator = method == "fit_generator"
     x = _arg(args, kwargs, 0, "x", "generator")
     if generator:
@@ -262,8 +285,10 @@ def do_fit(world: Any, model: Any, method: str, args: list[Arg], kwargs: dict[st
         if key in kwargs:
             text = it.source(kwargs[key].node) or "n"
             world.api_use(f"{key}=", f"{new}=ceil({text} / batch_size)", it.loc(kwargs[key].at))
-    train_name = _use_pipeline(x, "train")
-    validation_name = _use_pipeline(validation, "validation")
+    x = _arrays_as_pipeline(world, x, "train")
+    validation = _arrays_as_pipeline(world, validation, "validation")
+    train_name = _use_pipeline(world, model, x, "train")
+    validation_name = _use_pipeline(world, model, validation, "validation")
     if validation is not None and validation.value is not None:
         has_validation: bool | None = True
     elif split is not None and split.value is not UNKNOWN:
@@ -285,7 +310,6 @@ def do_fit(world: Any, model: Any, method: str, args: list[Arg], kwargs: dict[st
         has_validation=has_validation if method != "train_on_batch" else None,
         train=train_name,
         validation=validation_name,
-        order=world.next_order(),
         location=it.loc(node),
         steps_location=it.loc(steps.at) if steps is not None else None,
         validation_steps_location=it.loc(validation_steps.at) if validation_steps is not None else None,
@@ -298,13 +322,29 @@ def do_fit(world: Any, model: Any, method: str, args: list[Arg], kwargs: dict[st
         for item in callbacks.value:
             if isinstance(item, CallbackObj):
                 found.append(Callback(item.class_name, item.monitor, item.location))
-    world.fits.append((model, fit, found))
+    # train_on_batch in a loop: one fact stands for all; each pass of a loop over stages is its own.
+    if world.repeated(node, model, "fit", (fit, tuple(found))):
+        return
+    world.model_event(model)
+    world.fits.append((model, replace(fit, order=world.next_order()), found))
 
 
 _ROLE_RANK = {"train": 0, "validation": 1, "test": 2, "predict": 3}
 
 
-def _use_pipeline(arg: Arg | None, role: str) -> str | None:
+def _arrays_as_pipeline(world: Any, arg: Arg | None, role: str) -> Arg | None:
+    """``fit(x_train, …)`` / ``validation_data=(x_val, y_val)`` on pixel arrays: an 'arrays' pipeline."""
+    if arg is None:
+        return None
+    value = arg.value
+    if isinstance(value, (tuple, list)) and value:
+        value = value[0]
+    if not isinstance(value, PixelVal):
+        return arg
+    return Arg(array_pipeline(world, value, role), arg.node, arg.keyword)
+
+
+def _use_pipeline(world: Any, model: Any, arg: Arg | None, role: str) -> str | None:
     if arg is None:
         return None
     value = arg.value
@@ -312,6 +352,7 @@ def _use_pipeline(arg: Arg | None, role: str) -> str | None:
         value = value[0]
     if not isinstance(value, PipelineObj):
         return None
+    world.uses(value, model)
     if value.role_usage is None or _ROLE_RANK[role] < _ROLE_RANK[value.role_usage]:
         value.role_usage = role
     return value.var_name or (arg.node.id if isinstance(arg.node, ast.Name) else None)
@@ -323,11 +364,14 @@ def do_predict(world: Any, model: Any, method: str, args: list[Arg], kwargs: dic
     if x is None:
         return
     role = "test" if method.startswith("evaluate") else "predict"
-    if _use_pipeline(x, role) is not None:
+    if role == "test":
+        x = _arrays_as_pipeline(world, x, role)
+    if _use_pipeline(world, model, x, role) is not None:
         return
     pixels = x.value if isinstance(x.value, PixelVal) else first_pixels([x.value])
     if pixels is not None:
         name = x.node.id if isinstance(x.node, ast.Name) else pixels.var_name
+        world.uses(pixels, model)
         if not world.seen_call(node, None, "predict"):
             world.predictions.append((pixels, name))
 

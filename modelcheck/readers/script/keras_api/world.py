@@ -9,7 +9,7 @@ import os
 from typing import Any
 
 from modelcheck.ir import ApiUse, Location
-from modelcheck.readers.script.keras_api import backbones as script_backbone, data as script_data, layers as script_keras, training as script_train
+from modelcheck.readers.script.keras_api import arrays as script_arrays, backbones as script_backbone, data as script_data, layers as script_keras, training as script_train
 from modelcheck.readers.script.core.interpreter import UNKNOWN, Arg, Env, Interpreter, ModuleRef, as_shape, pure_call
 from modelcheck.readers.script.keras_api.constructors import build_layer
 from modelcheck.readers.script.keras_api.layers import KLayer, LayerObj, ModelObj, Node, Tensor, layer_output_shape
@@ -33,6 +33,9 @@ _SNIPPET_NAMES = {
     **{name: "keras.optimizers." + name for name in ("SGD", "Adam", "RMSprop")},
     **{name: "keras.callbacks." + name for name in ("ModelCheckpoint", "EarlyStopping", "ReduceLROnPlateau")},
     "ImageDataGenerator": "tensorflow.keras.preprocessing.image.ImageDataGenerator",
+    # Notebook cells pasted without their imports: these names are conventions everyone follows.
+    "tf": "tensorflow",
+    "keras": "keras",
     "to_categorical": "keras.utils.to_categorical",
 }
 
@@ -63,7 +66,27 @@ class World:
         """Pixel operations the chosen model applies to its input (set by the export)."""
         self.saves: set[str] = set()
         self.loads: set[str] = set()
+        self.model_events: list[Any] = []
+        """Models as they are compiled, fitted, saved or returned (each becomes a setup)."""
+        self.pipe_users: dict[int, set[int]] = {}
+        """id(pipeline or pixels) -> ids of the models trained or run on it."""
+        self.setup_ops: list[tuple[tuple[Any, ...], ...]] = []
+        self.setup_models: list[Any] = []
+        self.candidate_ids: set[int] = set()
+        """ids of the models that became setups (set by the export)."""
+        """The model of each exported setup (parallel to ``setup_ops``)."""
+        self.entry_defs: list[tuple[tuple[str, int], int, int]] = []
+        """((file, line), start, end): an uncalled function run as an entry point, and the
+        slice of ``model_events`` it produced."""
+        self.called_defs: set[tuple[str, int]] = set()
+        self.main_marks: tuple[int, int, int] | None = None
+        """(compiles, fits, models) recorded when the script itself had run, before entry points."""
+        self.data_format: str | None = None
+        self.array_pipes: dict[tuple[int, str], script_data.PipelineObj] = {}
+        """'channels_first' once the script sets it globally (``set_image_data_format``)."""
         self._call_sites: set[tuple[int, int, str, int]] = set()
+        self._site_facts: dict[tuple[int, int, str, int], tuple[set[Any], int]] = {}
+        self._freeze_count = 0
         self.module_depth = 0
 
     # -- helpers used by the Keras modules ------------------------------------------------------
@@ -84,10 +107,39 @@ class World:
         self._call_sites.add(key)
         return False
 
+    def model_event(self, model: Any) -> None:
+        """``model`` is compiled, fitted, saved or returned: it is a setup of its own."""
+        if not self.it.speculative or isinstance(model, ModelObj):
+            self.model_events.append(model)
+
+    def uses(self, data: Any, model: Any) -> None:
+        """``model`` trains on or predicts from ``data`` (a pipeline or pixel array)."""
+        self.pipe_users.setdefault(id(data), set()).add(id(model))
+
+    def _set_data_format(self, value: str | None) -> None:
+        known = value in ("channels_first", "channels_last") and not self.it.speculative
+        self.data_format = value if known else "unknown"
+
+    def on_return(self, value: Any) -> None:
+        if isinstance(value, ModelObj) and value.kind in ("sequential", "functional"):
+            self.model_event(value)
+
     def note_path(self, kind: str, arg: Arg | None) -> None:
         """Remember a model file the script saves or loads (links predict.py to train.py)."""
         if arg is not None and isinstance(arg.value, str):
             (self.saves if kind == "saves" else self.loads).add(os.path.basename(arg.value))
+
+    def repeated(self, node: ast.AST, model: Any, kind: str, fact: Any) -> bool:
+        """True when this call site already recorded this fact for this model and no
+        ``trainable`` change happened since: a loop repeating a call adds nothing, a loop over
+        training stages (other learning rate, other frozen layers) records every pass."""
+        key = (id(node), id(model), kind, self.it.frame_id)
+        seen, freezes = self._site_facts.get(key, (set(), -1))
+        if fact in seen and freezes == self._freeze_count:
+            return True
+        seen.add(fact)
+        self._site_facts[key] = (seen, self._freeze_count)
+        return False
 
     def next_node_order(self) -> int:
         """Call order of layer calls (orders a functional model's ``.layers``)."""
@@ -196,7 +248,13 @@ class World:
         category = rest.split(".")[0]
         if canon in ("set_image_dim_ordering", "image_dim_ordering"):
             self.api_use(ref.path, script_train.REMOVED_PATHS["backend." + canon], self.it.loc_of_name(node))
-            return UNKNOWN
+            if canon == "set_image_dim_ordering":
+                self._set_data_format({"th": "channels_first", "tf": "channels_last"}.get(_first_str(args, kwargs, "dim_ordering") or ""))
+                return None
+            return {"channels_first": "th", "channels_last": "tf"}.get(self.data_format or "channels_last", UNKNOWN)
+        if canon == "set_image_data_format":
+            self._set_data_format(_first_str(args, kwargs, "data_format"))
+            return None
         if canon == "Sequential":
             return self.make_sequential(args, kwargs, node)
         if canon == "Model":
@@ -213,7 +271,9 @@ class World:
             model.world = self
             return model
         if canon == "image_data_format":
-            return "channels_last"  # the Keras default (keras.json is not read)
+            if self.data_format == "unknown":
+                return UNKNOWN
+            return self.data_format or "channels_last"  # the Keras default (keras.json is not read)
         if canon.startswith("applications.") and "." not in canon[len("applications."):]:
             return script_backbone.build_backbone(self, canon[len("applications."):], args, kwargs, node)
         if category == "layers" and canon in _MERGE_FUNCTIONS:  # layers.add([a, b]) == Add()([a, b])
@@ -223,6 +283,8 @@ class World:
         if tensor is not None and not canon[:1].isupper():  # preprocess_input(x), keras.ops.*(x) on a tensor
             family = script_data.family_of(canon)
             return self.tensor_op(tensor, ("family", family) if family else False, node)
+        if category == "datasets" and source_name == "load_data":
+            return script_arrays.load_dataset(self, rest, node)
         found = script_data.keras_data_call(self, canon, args, kwargs, node)
         if found is not None:
             return found
@@ -275,12 +337,16 @@ class World:
         if isinstance(value, script_data.PixelVal):
             if isinstance(layer, ModelObj):
                 steps = layer.layers if layer.kind == "sequential" else []
-                if steps and all(getattr(s, "cls", None) in script_data.PIXEL_LAYERS for s in steps):
-                    for step in steps:  # a Sequential of preprocessing/augmentation layers
+                if layer.kind == "sequential" and not layer.uncertain and all(
+                        getattr(s, "cls", None) in script_data.PIXEL_LAYERS for s in steps):
+                    for step in steps:  # a Sequential of preprocessing/augmentation layers (or none)
                         value = script_data.apply_layer_to_pixels(self, step, value, node)
                     return value
+                if layer.kind != "loaded" and not any(m is layer for m in self.model_events):
+                    return UNKNOWN  # a block never trained or loaded: a step of a pipeline, not a prediction
                 if node is None or not self.seen_call(node, None, "predict"):
                     self.predictions.append((value, value.var_name))  # model(image): a prediction
+                    self.uses(value, layer)
                 return UNKNOWN
             return script_data.apply_layer_to_pixels(self, layer, value, node)
         if isinstance(value, Tensor):
@@ -308,6 +374,7 @@ class World:
         name = kwargs.get("name")
         model = ModelObj("sequential", name.value if name is not None and isinstance(name.value, str) else self.auto_name("Sequential"), self.it.loc(node))
         model.world = self
+        model.built_at = self.it.speculative  # layers added at this level of speculation are certain
         self.models.append(model)
         layers = kwargs.get("layers") or (args[0] if args else None)
         if layers is not None:
@@ -321,8 +388,13 @@ class World:
     def _add(self, model: ModelObj, item: Any) -> None:
         if isinstance(item, Tensor) and item.node is not None and item.node.layer.cls == "InputLayer":
             item = item.node.layer
-        if self.it.speculative or not isinstance(item, KLayer):
+        if self.it.speculative > getattr(model, "built_at", 0) or not isinstance(item, KLayer):
+            # A layer added on some paths only, or one we cannot see (a star import from an
+            # unknown module): the chain around it is unknown, never shortened.
             model.uncertain = True
+            unknown = LayerObj("Unknown", self.auto_name("unknown_layer"), None)
+            unknown.world, unknown.trainable = self, None
+            model.seq.append(unknown)
             return
         if isinstance(item, ModelObj) and (item is model or any(inner is model for inner in _walk_layers(item))):
             model.uncertain = True  # a model inside itself: Keras refuses it, and so do we
@@ -368,6 +440,7 @@ class World:
             return None
         if name in ("save", "save_weights"):
             self.note_path("saves", args[0] if args else kwargs.get("filepath"))
+            self.model_event(model)
             return None
         if name == "get_layer":
             wanted = kwargs.get("name") or (args[0] if args else None)
@@ -416,6 +489,7 @@ class World:
             text, location = self.it.source(attribute_target), self.it.loc(node)
         record = self.freezes.get(key)
         if record is None:
+            self._freeze_count += 1
             record = {"target": text, "trainable": flag, "objects": [], "names": [], "location": location, "order": self.next_order()}
             self.freezes[key] = record
         for target in targets:
@@ -424,6 +498,11 @@ class World:
                 record["names"].extend(layer.name for layer in target.layers)
             else:
                 record["names"].append(target.name)
+
+
+def _first_str(args: list[Arg], kwargs: dict[str, Arg], name: str) -> str | None:
+    arg = kwargs.get(name) or (args[0] if args else None)
+    return arg.value if arg is not None and isinstance(arg.value, str) else None
 
 
 def _pixel_steps(layers: list[KLayer]) -> tuple[tuple[Any, ...], ...] | None:
