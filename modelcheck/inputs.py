@@ -171,10 +171,9 @@ def _screen_script(name: str) -> None:
     """Refuse a script whose parse alone would take gigabytes (raises InputError)."""
     if os.path.getsize(name) <= MAX_SCRIPT_TOKENS:
         return  # fewer bytes than the token bound: nothing to count
-    tokens = script_tokens(_read_bytes(name))
-    if tokens > MAX_SCRIPT_TOKENS:
+    if script_tokens(_read_bytes(name), MAX_SCRIPT_TOKENS) > MAX_SCRIPT_TOKENS:
         raise InputError(
-            f"about {tokens} Python tokens, over the {MAX_SCRIPT_TOKENS}-token bound for scripts (parsing it would take gigabytes)"
+            f"more than {MAX_SCRIPT_TOKENS} Python tokens, over the bound for scripts (parsing it would take gigabytes)"
         )
 
 

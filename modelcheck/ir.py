@@ -331,6 +331,8 @@ class TrainingSetup:
     num_classes_location: Location | None = None
     source_lines: tuple[str, ...] = field(default=(), compare=False, repr=False)
     """The input's text lines (scripts and configs), for excerpts and suppressions."""
+    incomplete: tuple[tuple[str, Location], ...] = ()
+    """Parts the reader could not analyse (a value past a size bound): (why, where), reported as MC003."""
 
     @property
     def compile(self) -> Compile | None:

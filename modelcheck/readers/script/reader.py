@@ -18,8 +18,9 @@ from dataclasses import replace
 
 from modelcheck.errors import InputError, NoSetup
 from modelcheck.limits import MAX_MODULE_BYTES, MAX_MODULE_DEPTH, MAX_SCRIPT_BYTES, MAX_SCRIPT_TOKENS, script_tokens
-from modelcheck.ir import TrainingSetup
+from modelcheck.ir import Location, TrainingSetup
 from modelcheck.readers.script.core.interpreter import BudgetExceeded, Interpreter, ModuleCtx
+from modelcheck.readers.script.core.sizes import forget_weights
 from modelcheck.readers.script.keras_api.export import build_setup, fold_model_ops
 from modelcheck.readers.script.keras_api.world import World
 
@@ -91,7 +92,7 @@ def _module_loader(world: World, main_path: str, project_files: dict[str, str] |
         if text is None:
             return None
 
-        if len(text) > MAX_SCRIPT_TOKENS and script_tokens(text.encode("utf-8", "replace")) > MAX_SCRIPT_TOKENS:
+        if len(text) > MAX_SCRIPT_TOKENS and script_tokens(text.encode("utf-8", "replace"), MAX_SCRIPT_TOKENS) > MAX_SCRIPT_TOKENS:
             return None  # parsing it would take gigabytes: the import stays unknown
         try:
             tree = parse_source(text, relative)
@@ -140,7 +141,17 @@ def _read(path: str, text: str | None, project_files: dict[str, str] | None) -> 
         truncated = True  # keep what was learnt before the budget ran out
     except RecursionError:
         truncated = True
-    return build_setup(world, path, text, truncated=truncated), world
+    finally:
+        forget_weights()
+    setup = build_setup(world, path, text, truncated=truncated)
+    notes = getattr(interpreter, "incomplete_notes", {})
+    if notes:
+        incomplete = tuple(
+            (f"{what} is built here: too large to analyse, so it is treated as unknown and findings that depend on it may be missing", Location(where, line=line))
+            for (where, line), what in sorted(notes.items(), key=lambda item: (item[0][0], item[0][1] or 0))[:20]
+        )
+        setup = replace(setup, incomplete=incomplete)
+    return setup, world
 
 
 def read_project(paths: list[str]) -> dict[str, TrainingSetup | Exception]:

@@ -1,0 +1,216 @@
+"""Hardening II (issue 16): hangs, tracebacks, memory bombs and code from the working directory.
+
+Each hostile input runs as a user would run it: ``python -m modelcheck --format json``
+in a fresh process. A generous subprocess timeout stands between a hang and the
+test run; when it fires, the test fails saying "hung". No test measures time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+HUNG_AFTER = 120  # seconds: far above what any of these inputs needs; reaching it means a hang
+
+
+def modelcheck_json(*args: str, cwd: Path, env: dict[str, str] | None = None) -> tuple[int, dict, str]:
+    """Exit code, JSON document and stderr of one run; fails the test as 'hung' past HUNG_AFTER."""
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1", **(env or {})}
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "modelcheck", "--format", "json", *args],
+            capture_output=True, text=True, cwd=cwd, env=full_env, timeout=HUNG_AFTER,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"modelcheck hung on {args} (no answer in {HUNG_AFTER} s)")
+    assert "Traceback" not in done.stderr, done.stderr[-3000:]
+    return done.returncode, json.loads(done.stdout), done.stderr
+
+
+def codes_at(document: dict, name: str) -> list[tuple[str, int | None]]:
+    return sorted((f["code"], f["line"]) for f in document["findings"] if Path(f["path"]).name == name)
+
+
+TAIL = "model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation='softmax')])\nmodel.compile(loss='categorical_crossentropy', optimizer='adam')\n"
+
+
+# --- 1. values that are cheap to build and exponential to hash or compare ----------------------
+
+SHARED_VALUES = {
+    "tuple_as_dict_key": "t = (0,)\nfor i in range(90):\n    t = (t, t)\nd = {t: 1}\n",
+    "list_count": "t = [0]\nfor i in range(90):\n    t = [t, t]\nn = [t, 1].count(t)\n",
+    "zip_doubling": "t = (0,)\nfor i in range(90):\n    t = tuple(zip(t, t)) + (t,)\nok = t == t[:]\n",
+    "varargs_doubling": "def pair(*a):\n    return a\nt = (1,)\nfor i in range(90):\n    t = pair(t, t)\nd = {}\nd[t] = 1\n",
+    "dict_doubling": "d = {'a': 0}\nfor i in range(90):\n    d = {'a': d, 'b': d}\nk = {(d['a'] == d['b']): 1}\n",
+    "comprehension_doubling": "t = (0,)\nfor i in range(90):\n    t = tuple([t for _ in range(2)])\ns = {t: 0}\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(SHARED_VALUES))
+def test_a_value_shared_into_itself_is_unknown_past_the_size_bound(tmp_path, name):
+    body = SHARED_VALUES[name]
+    (tmp_path / "train.py").write_text("import keras\n" + body + TAIL)
+    code, document, _ = modelcheck_json("train.py", cwd=tmp_path)
+    assert code == 0
+    # the doubling line is named; the rest of the script is still read (no MC002)
+    doubling = next(number for number, line in enumerate(body.splitlines(), 2) if "range(90)" in line) + 1
+    assert codes_at(document, "train.py") == [("MC003", doubling)]
+    [finding] = document["findings"]
+    assert "too large to analyse" in finding["message"]
+
+
+def test_size_bound_holds_inside_check_called_from_python(tmp_path):
+    from modelcheck.readers.script.reader import read_script
+
+    # 24 doublings: past the bound, and still cheap enough to hash where the bound is missing
+    body = SHARED_VALUES["tuple_as_dict_key"].replace("range(90)", "range(24)")
+    setup = read_script(str(tmp_path / "x.py"), "import keras\n" + body + TAIL)
+    assert [(why.split(" is built")[0], where.line) for why, where in setup.incomplete] == [("a value of more than 100000 parts", 4)]
+    assert setup.model is not None and setup.model.layers[-1].units == 3
+
+
+def test_weight_is_linear_in_distinct_objects_and_stops_at_the_bound():
+    from modelcheck.readers.script.core.sizes import forget_weights, weight
+
+    t: tuple = (0,)
+    for _ in range(200):  # 2**200 leaves when unfolded: a walk of the tree would never end
+        t = (t, t)
+    assert weight(t, 1000) == 1001
+    small = ((1, 2), (1, 2), "abc")
+    assert weight(small) == 1 + 3 + 3 + 1
+    cyclic: list = [1]
+    cyclic.append(cyclic)
+    assert weight(cyclic, 50) == 51
+    forget_weights()
+
+
+# --- 2. huge integer literals, and the rule guard --------------------------------------------
+
+
+def test_huge_integer_literal_is_unknown_not_a_traceback(tmp_path):
+    big = "0x" + "f" * 4000
+    (tmp_path / "train.py").write_text(f"import keras\nmodel = keras.Sequential([keras.Input((4,)), keras.layers.Dense({big})])\nmodel.compile(loss='mse', optimizer='adam')\n")
+    code, document, _ = modelcheck_json("train.py", cwd=tmp_path)
+    assert code == 0
+    assert codes_at(document, "train.py") == [("MC003", 2)]
+    assert "integer literal of 16000 bits" in document["findings"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "key"),
+    [
+        ("input_shape: [224, 224, 3]", "input_shape: [{big}, 3, 3]", 4, "model.input_shape[0]"),
+        ("units: 5,", "units: {big},", 11, "model.head[3].Dense.units"),
+        ("rescale: 0.00392156862745098", "rescale: {big}", 22, "data.train.rescale"),
+    ],
+)
+def test_huge_integer_in_a_yaml_config_is_mc001_at_its_key_and_the_run_goes_on(tmp_path, old, new, line, key):
+    from config_examples import EXAMPLE_YAML
+
+    text = EXAMPLE_YAML.replace(old, new.format(big="0x" + "f" * 4000), 1)
+    (tmp_path / "train.yaml").write_text(text)
+    (tmp_path / "other.py").write_text("import keras\n" + TAIL.replace("categorical_crossentropy", "binary_crossentropy"))
+    code, document, _ = modelcheck_json("train.yaml", "other.py", cwd=tmp_path)
+    assert code == 1
+    [finding] = [f for f in document["findings"] if f["path"] == "train.yaml"]
+    assert (finding["code"], finding["line"], finding["key"]) == ("MC001", line, key)
+    assert "integer of 16000 bits" in finding["message"]
+    assert codes_at(document, "other.py")  # the other file was still checked
+
+
+def test_a_failing_rule_becomes_mc003_naming_the_rule_and_the_run_goes_on(tmp_path):
+    from modelcheck import engine
+    from modelcheck.ir import TrainingSetup
+    from modelcheck.settings import Settings
+
+    def broken(setup, settings):
+        if setup.path:
+            raise ValueError("Exceeds the limit (4300 digits) for integer string conversion")
+        yield from ()
+
+    engine._load_checks()
+    engine._REGISTRY["MC998"] = [broken]
+    try:
+        found = engine.run_rules(TrainingSetup(path="m.keras", kind="model"), Settings())
+    finally:
+        del engine._REGISTRY["MC998"]
+    [finding] = [f for f in found if f.code == "MC003"]
+    assert finding.location.path == "m.keras"
+    assert "rule MC998 could not finish" in finding.message and "ValueError" in finding.message
+
+
+# --- 5. a long string literal is counted in bounded memory ----------------------------------------
+
+
+def test_token_count_skips_string_bodies_and_stops_at_the_limit():
+    from modelcheck.limits import script_tokens
+
+    literal = b'x = "' + b"a\\\\" * 200_000 + b'"\n'
+    assert script_tokens(literal) == 3
+    assert script_tokens(b'y = """a\n"b" \\""" c"""  # note\nz = f"{y}"\n') == 3 + 1 + 7
+    assert script_tokens(b"a b c d e f", limit=3) == 4
+    assert script_tokens(b"s = 'unterminated\nt = 1\n") == 3 + 3
+
+
+@pytest.mark.slow
+def test_nine_megabyte_string_literal_is_read(tmp_path):
+    (tmp_path / "train.py").write_text("import keras\nBLOB = '" + "ab\\\\" * 2_300_000 + "'\n" + TAIL)
+    code, document, _ = modelcheck_json("train.py", cwd=tmp_path)
+    assert code == 0 and document["findings"] == []
+
+
+# --- 3. the discovered pyproject.toml is hostile input too -------------------------------------
+
+
+def _hostile_pyproject(folder: Path, kind: str) -> None:
+    table = "[tool.modelcheck]\n"
+    if kind == "utf16":
+        (folder / "pyproject.toml").write_bytes((table + 'select = ["MC1"]\n').encode("utf-16"))
+    elif kind == "latin1":
+        (folder / "pyproject.toml").write_bytes(table.encode() + b'select = ["MC1\xe9"]\n')
+    elif kind == "deep":
+        (folder / "pyproject.toml").write_text(table + "thresholds = " + "{a = " * 2000 + "1" + "}" * 2000 + "\n")
+    elif kind == "huge_int":
+        (folder / "pyproject.toml").write_text(table + "thresholds = {oversized-head-params = 1" + "0" * 400 + "}\n")
+    elif kind == "huge_hex":
+        (folder / "pyproject.toml").write_text(table + "select = 0x" + "f" * 4000 + "\n")
+    elif kind == "sparse":
+        with open(folder / "pyproject.toml", "wb") as handle:
+            handle.write(table.encode())
+            handle.truncate(2 * 1024**3)  # sparse: no disk used, 2 GB if read whole
+
+
+PYPROJECT_REASONS = {
+    "utf16": "not UTF-8 text (it looks like UTF-16)",
+    "latin1": "not UTF-8 text",
+    "deep": "nested deeper than 64 levels",
+    "huge_int": "must be a positive number up to 1e+15, not an integer of 1329 bits",
+    "huge_hex": "must be a list of strings, not an integer of 16000 bits",
+    "sparse": "over the 1048576-byte bound for settings files",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(PYPROJECT_REASONS))
+def test_a_discovered_pyproject_that_cannot_be_used_is_one_line_and_exit_2(tmp_path, kind):
+    _hostile_pyproject(tmp_path, kind)
+    (tmp_path / "train.py").write_text("import keras\n" + TAIL)
+    code, document, stderr = modelcheck_json("train.py", cwd=tmp_path)
+    assert code == 2
+    [line] = stderr.strip().splitlines()
+    assert line.startswith("modelcheck: error: ") and "pyproject.toml" in line and PYPROJECT_REASONS[kind] in line
+    assert document == {"version": 1, "error": {"kind": "settings", "message": line.removeprefix("modelcheck: error: ")}, "findings": []}
+
+
+def test_a_symlink_loop_on_the_command_line_is_mc001_not_a_traceback(tmp_path):
+    os.symlink("a.py", tmp_path / "a.py")
+    code, document, _ = modelcheck_json("a.py", cwd=tmp_path)
+    assert code == 1
+    [finding] = document["findings"]
+    assert (finding["code"], finding["path"]) == ("MC001", "a.py")
