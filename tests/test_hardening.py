@@ -214,3 +214,105 @@ def test_a_symlink_loop_on_the_command_line_is_mc001_not_a_traceback(tmp_path):
     assert code == 1
     [finding] = document["findings"]
     assert (finding["code"], finding["path"]) == ("MC001", "a.py")
+
+
+# --- 4. decompression bombs and the config scanner -------------------------------------------
+
+from zip_members import BZIP2, DEFLATED, LZMA, STORED, compress, compress_zeros, honest, write_zip  # noqa: E402
+
+MODEL_CONFIG = {
+    "module": "keras", "class_name": "Functional",
+    "config": {
+        "name": "m",
+        "layers": [
+            {"module": "keras.layers", "class_name": "InputLayer", "name": "in", "config": {"name": "in", "batch_shape": [None, 4]}, "inbound_nodes": []},
+            {"module": "keras.layers", "class_name": "Dense", "name": "d", "config": {"name": "d", "units": 3, "activation": "softmax"},
+             "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"shape": [None, 4], "keras_history": ["in", 0, 0]}}], "kwargs": {}}]},
+        ],
+        "input_layers": [["in", 0, 0]], "output_layers": [["d", 0, 0]],
+    },
+}
+
+
+def keras_archive(path: Path, config: dict | bytes, *extra: tuple[str, int, bytes, int, int], method: int = DEFLATED) -> Path:
+    data = config if isinstance(config, bytes) else json.dumps(config).encode()
+    return write_zip(path, [honest("config.json", method, data), honest("metadata.json", STORED, b'{"keras_version": "3.5.0"}'), *extra])
+
+
+def memory_capped(megabytes: int) -> dict[str, object]:
+    """subprocess arguments that cap the child's address space: a bomb fails there, not on the machine."""
+    import resource
+
+    limit = megabytes * 1024 * 1024
+    return {"preexec_fn": lambda: resource.setrlimit(resource.RLIMIT_AS, (limit, limit))}
+
+
+def capped_json(*args: str, cwd: Path, megabytes: int) -> tuple[int, dict]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
+    try:
+        done = subprocess.run([sys.executable, "-m", "modelcheck", "--format", "json", *args], capture_output=True, text=True,
+                              cwd=cwd, env=env, timeout=HUNG_AFTER, **memory_capped(megabytes))
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"modelcheck hung on {args} (no answer in {HUNG_AFTER} s)")
+    assert "Traceback" not in done.stderr, done.stderr[-3000:]
+    return done.returncode, json.loads(done.stdout)
+
+
+@pytest.mark.parametrize("method", [DEFLATED, BZIP2, LZMA], ids=["deflate", "bzip2", "lzma"])
+def test_a_member_inflating_past_its_declared_size_stops_at_the_bound(tmp_path, method):
+    body = compress_zeros(method, 24 << 20, b'{"class_name": "Functional", "pad": "')
+    write_zip(tmp_path / "bomb.keras", [("config.json", method, body, 100, 0)])
+    code, document, _ = modelcheck_json("bomb.keras", cwd=tmp_path)
+    assert code == 1
+    [finding] = document["findings"]
+    assert finding["code"] == "MC001" and finding["message"] == "config.json inflates beyond 16777216 bytes (a zip bomb?)"
+
+
+@pytest.mark.parametrize("method", [STORED, DEFLATED, BZIP2, LZMA], ids=["stored", "deflate", "bzip2", "lzma"])
+def test_every_compression_method_reads_the_model_and_finds_a_pickled_member(tmp_path, method):
+    pickle_bytes = b"\x80\x04\x95\x15\x00\x00\x00\x00\x00\x00\x00\x8c\x02os\x94\x8c\x06system\x94\x93\x94."
+    keras_archive(tmp_path / "m.keras", MODEL_CONFIG, honest("assets/state.bin", method, pickle_bytes), method=method)
+    code, document, _ = modelcheck_json("m.keras", cwd=tmp_path)
+    [finding] = document["findings"]
+    assert (code, finding["code"]) == (1, "MC601")
+    assert "assets/state.bin holds a pickled Python object (loading it imports os.system)" in finding["message"]
+
+
+def test_a_lying_member_size_is_a_corrupt_archive(tmp_path):
+    data = json.dumps(MODEL_CONFIG).encode()
+    write_zip(tmp_path / "liar.keras", [("config.json", DEFLATED, compress(DEFLATED, data), 10, 0)])
+    code, document, _ = modelcheck_json("liar.keras", cwd=tmp_path)
+    [finding] = document["findings"]
+    assert (code, finding["code"]) == (1, "MC001")
+    assert finding["message"] == "corrupt .keras archive: config.json does not match its recorded size and checksum"
+
+
+@pytest.mark.slow
+def test_two_hundred_megabyte_bzip2_bombs_stay_under_a_small_memory_cap(tmp_path):
+    bomb = compress_zeros(BZIP2, 200 << 20, b"\x80\x04")
+    write_zip(tmp_path / "config_bomb.keras", [("config.json", BZIP2, bomb, 100, 0)])
+    keras_archive(tmp_path / "asset_bomb.keras", MODEL_CONFIG, ("assets/blob.bin", BZIP2, bomb, 100, 0))
+    code, document = capped_json("config_bomb.keras", "asset_bomb.keras", cwd=tmp_path, megabytes=160)
+    found = {f["path"]: (f["code"], f["message"]) for f in document["findings"]}
+    assert found["config_bomb.keras"] == ("MC001", "config.json inflates beyond 16777216 bytes (a zip bomb?)")
+    assert "asset_bomb.keras" not in found  # its first megabyte was read: a pickle header, then nothing a pickle holds
+    assert code == 1
+
+
+def test_config_scan_is_linear_a_long_list_deep_inside_objects(tmp_path):
+    nested: object = [0] * 4_000_000
+    for _ in range(190):
+        nested = {"a": nested}
+    config = {**MODEL_CONFIG, "extra": nested}
+    keras_archive(tmp_path / "deep_list.keras", json.dumps(config).encode())
+    code, document = capped_json("deep_list.keras", cwd=tmp_path, megabytes=900)
+    assert (code, document["findings"]) == (0, [])
+
+
+def test_config_scan_past_its_item_bound_says_mc601_is_incomplete(tmp_path):
+    config = {**MODEL_CONFIG, "extra": [[]] * 600_000}
+    keras_archive(tmp_path / "many.keras", json.dumps(config).encode())
+    code, document, _ = modelcheck_json("many.keras", cwd=tmp_path)
+    [finding] = document["findings"]
+    assert (code, finding["code"], finding["severity"]) == (1, "MC601", "error")
+    assert finding["message"].startswith("this file could not be checked completely for code: the config holds more than 500000 objects and lists")

@@ -122,12 +122,12 @@ def test_hdf5_library_crash_and_hang_are_findings_about_their_files(corpus_run):
 def test_hdf5_crash_and_hang_stay_in_the_child_process(corpus, monkeypatch, isolation):
     """In-process: the test process itself survives the segfault and the endless loop."""
     from modelcheck import inputs
-    from modelcheck.readers.model import keras_file
+    from modelcheck.readers.model import h5_file
 
     root, _ = corpus
     monkeypatch.setenv("MODELCHECK_READ_TIMEOUT", "2")
     if isolation == "subprocess":  # what a host with threads (the probe, a notebook) gets
-        monkeypatch.setattr(keras_file, "_fork_is_safe", lambda: False)
+        monkeypatch.setattr(h5_file, "_fork_is_safe", lambda: False)
     names = ["hdf5/library_crash.h5", "hdf5/library_hang.h5", "code/k2_lambda_canary.h5"]
     loaded = inputs.load([str(root / name) for name in names])
     messages = {Path(f.location.path).name: f.message for f in loaded.findings}

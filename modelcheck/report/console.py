@@ -8,6 +8,7 @@ from typing import IO, Mapping
 from modelcheck.findings import Finding, Severity
 from modelcheck.ir import ModelGraph, TrainingSetup
 from modelcheck.report import summary
+from modelcheck.report.escape import shown
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -40,7 +41,7 @@ def render(
         where = finding.location
         style = _STYLE[finding.severity]
         console.print(
-            f"[bold]{escape(_printable(where.describe()))}[/bold]: [{style}]{finding.code}[/{style}] "
+            f"[bold]{escape(shown(where.describe()))}[/bold]: [{style}]{finding.code}[/{style}] "
             f"[{style}]{finding.severity}[/{style}] {escape(_printable(finding.message))}"
         )
         lines = sources.get(where.path, ())
