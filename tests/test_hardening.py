@@ -162,7 +162,7 @@ def test_token_count_skips_string_bodies_and_stops_at_the_limit():
 @pytest.mark.slow
 def test_nine_megabyte_string_literal_is_read(tmp_path):
     (tmp_path / "train.py").write_text("import keras\nBLOB = '" + "ab\\\\" * 2_300_000 + "'\n" + TAIL)
-    code, document, _ = modelcheck_json("train.py", cwd=tmp_path)
+    code, document = capped_json("train.py", cwd=tmp_path, megabytes=600)  # the old count took 1.4 GB
     assert code == 0 and document["findings"] == []
 
 
@@ -316,3 +316,169 @@ def test_config_scan_past_its_item_bound_says_mc601_is_incomplete(tmp_path):
     [finding] = document["findings"]
     assert (code, finding["code"], finding["severity"]) == (1, "MC601", "error")
     assert finding["message"].startswith("this file could not be checked completely for code: the config holds more than 500000 objects and lists")
+
+
+# --- 6. code from the working directory never runs ---------------------------------------------
+
+
+def test_the_hdf5_child_interpreter_ignores_modules_planted_in_the_working_directory(tmp_path):
+    h5py = pytest.importorskip("h5py")
+    work = tmp_path / "work"
+    work.mkdir()
+    marker = tmp_path / "IMPORTED"
+    for name in ("json", "h5py", "modelcheck", "numpy", "sitecustomize"):
+        (work / f"{name}.py").write_text(f"open({str(marker)!r}, 'a').write({name!r} + '\\n')\n")
+    with h5py.File(tmp_path / "model.h5", "w") as handle:
+        handle.attrs["model_config"] = json.dumps(MODEL_CONFIG)
+    # A worker thread is alive while check() runs (as in Jupyter): fork is unsafe, a fresh interpreter reads the file.
+    program = (
+        "import json, sys, threading\n"
+        "import modelcheck\n"
+        "out = {}\n"
+        "def work():\n"
+        "    out['report'] = modelcheck.check(sys.argv[1])\n"
+        "worker = threading.Thread(target=work)\n"
+        "worker.start(); worker.join()\n"
+        "print(json.dumps([[f.code, f.message] for f in out['report'].findings]))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    try:
+        # -P: the test's own interpreter does not put the working directory first either
+        done = subprocess.run([sys.executable, "-P", "-c", program, str(tmp_path / "model.h5")],
+                              capture_output=True, text=True, cwd=work, env=env, timeout=HUNG_AFTER)
+    except subprocess.TimeoutExpired:
+        pytest.fail("check() hung reading an HDF5 file from a worker thread")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert not marker.exists(), f"imported from the working directory: {marker.read_text()}"
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []  # the model was read: no MC001, nothing to report
+
+
+# --- 7. a named symlink to a directory is not walked ----------------------------------------------
+
+
+def test_a_named_symlink_to_the_root_directory_is_not_walked(tmp_path):
+    os.symlink("/", tmp_path / "root")
+    os.symlink(tmp_path, tmp_path / "self")
+    code, document, _ = modelcheck_json("root", "self", cwd=tmp_path)
+    assert code == 1
+    assert [(f["path"], f["code"], f["message"]) for f in document["findings"]] == [
+        (name, "MC001", "is a symbolic link to a directory: not followed (name the directory itself)") for name in ("root", "self")
+    ]
+    assert document["summary"]["files"] == 0
+
+
+# --- 8. the MC601 scan of HDF5 files is bounded in items and says when it stops early -------------
+
+
+@pytest.mark.slow
+def test_a_pickle_hidden_after_the_hdf5_scan_bound_makes_mc601_say_incomplete(tmp_path):
+    h5py = pytest.importorskip("h5py")
+    from modelcheck.readers.model.code_scan import MAX_H5_OBJECTS
+
+    with h5py.File(tmp_path / "deep.h5", "w") as handle:
+        handle.attrs["model_config"] = json.dumps(MODEL_CONFIG)
+        group = handle.create_group("a_first")
+        for index in range(MAX_H5_OBJECTS + 1):
+            group.create_group(f"g{index}")
+        handle.create_group("z_last").attrs["state"] = __import__("numpy").void(b"\x80\x04\x95\x15\x00\x00\x00\x00\x00\x00\x00\x8c\x02os\x94\x8c\x06system\x94\x93\x94.")
+    for _ in range(2):  # the same answer every time: no deadline decides it
+        code, document, _ = modelcheck_json("deep.h5", cwd=tmp_path, env={"MODELCHECK_READ_TIMEOUT": "0"})
+        assert code == 1
+        messages = [f["message"] for f in document["findings"] if f["code"] == "MC601"]
+        assert any(m.startswith("this file could not be checked completely for code") for m in messages), messages
+
+
+def test_the_hdf5_scan_finds_a_pickle_attribute_and_stays_complete(tmp_path):
+    h5py = pytest.importorskip("h5py")
+    numpy = pytest.importorskip("numpy")
+    with h5py.File(tmp_path / "small.h5", "w") as handle:
+        handle.attrs["model_config"] = json.dumps(MODEL_CONFIG)
+        handle.create_group("extra").attrs["state"] = numpy.void(b"\x80\x04\x95\x15\x00\x00\x00\x00\x00\x00\x00\x8c\x02os\x94\x8c\x06system\x94\x93\x94.")
+    code, document, _ = modelcheck_json("small.h5", cwd=tmp_path)
+    [finding] = document["findings"]
+    assert (code, finding["code"]) == (1, "MC601")
+    assert finding["message"].startswith("HDF5 attribute /extra@state holds a pickled Python object (loading it imports os.system)")
+
+
+# --- 9. model configs Keras refuses are MC001, naming the layer and the field -----------------------
+
+
+def _layers_edited(edit) -> dict:
+    config = json.loads(json.dumps(MODEL_CONFIG))
+    edit(config["config"]["layers"])
+    return config
+
+
+def _feed(layer: dict, source: str) -> None:
+    layer["inbound_nodes"][0]["args"][0]["config"]["keras_history"][0] = source
+
+
+REFUSED = {
+    "cycle": (lambda layers: (layers.append(json.loads(json.dumps(layers[1]) .replace('"d"', '"e"'))), _feed(layers[1], "e"), _feed(layers[2], "d")),
+              "d.inbound_nodes", "the layer graph has a cycle ('d' -> 'e' -> 'd'): Keras cannot build it"),
+    "self_loop": (lambda layers: _feed(layers[1], "d"), "d.inbound_nodes", "the layer graph has a cycle ('d' -> 'd'): Keras cannot build it"),
+    "dangling": (lambda layers: _feed(layers[1], "ghost"), "d.inbound_nodes", "layer 'd' takes its input from layer 'ghost', which this model does not have"),
+    "units_string": (lambda layers: layers[1]["config"].update(units="five"), "d.units", "layer 'd' has units 'five': Keras needs a positive integer"),
+    "units_zero": (lambda layers: layers[1]["config"].update(units=0), "d.units", "layer 'd' has units 0: Keras needs a positive integer"),
+    "units_bool": (lambda layers: layers[1]["config"].update(units=True), "d.units", "layer 'd' has units True: Keras needs a positive integer"),
+    "no_class_name": (lambda layers: layers[1].pop("class_name"), "d.class_name", "layer 'd' has no class_name: Keras cannot rebuild it"),
+    "activation_list": (lambda layers: layers[1]["config"].update(activation=[1]), "d.activation", "layer 'd' has activation list: Keras needs a name or a serialized function"),
+    "entry_not_object": (lambda layers: layers.append("Dense"), "layers[2]", "layer 2 of the model is not an object: Keras cannot rebuild it"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED))
+def test_a_config_keras_refuses_is_mc001_naming_layer_and_field(tmp_path, case):
+    edit, key, message = REFUSED[case]
+    keras_archive(tmp_path / "m.keras", _layers_edited(edit))
+    (tmp_path / "m.json").write_text(json.dumps(_layers_edited(edit)))
+    code, document, _ = modelcheck_json("m.keras", "m.json", cwd=tmp_path)
+    assert code == 1
+    assert [(f["path"], f["code"], f["key"], f["message"]) for f in document["findings"]] == [
+        (name, "MC001", key, message) for name in ("m.json", "m.keras")
+    ]
+
+
+def test_the_unedited_config_is_clean(tmp_path):
+    keras_archive(tmp_path / "m.keras", MODEL_CONFIG)
+    code, document, _ = modelcheck_json("m.keras", cwd=tmp_path)
+    assert (code, document["findings"]) == (0, [])
+
+
+# --- 10. UTF-16 model JSON, and file names that would steer a terminal ------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_model_json_is_mc001(tmp_path, encoding):
+    (tmp_path / "model.json").write_bytes(json.dumps(MODEL_CONFIG).encode(encoding))
+    code, document, _ = modelcheck_json("model.json", cwd=tmp_path)
+    [finding] = document["findings"]
+    assert (code, finding["code"], finding["message"]) == (1, "MC001", "JSON file is not UTF-8 text (it is UTF-16: save JSON as UTF-8)")
+
+
+HOSTILE_NAME = "evil\nfake.py:1: MC101 error \u202egnp.keras\x1b[31m.keras"
+
+
+def test_console_output_escapes_newlines_rtl_overrides_and_escapes_in_file_names(tmp_path):
+    (tmp_path / HOSTILE_NAME).write_bytes(b"not a model")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
+    done = subprocess.run([sys.executable, "-m", "modelcheck", HOSTILE_NAME], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=HUNG_AFTER)
+    first = done.stdout.splitlines()[0]
+    assert first.startswith("evil\\nfake.py:1: MC101 error \\u202egnp.keras\\x1b[31m.keras: MC001 error")
+    assert "\u202e" not in done.stdout and "\x1b" not in done.stdout and len(done.stdout.splitlines()) == 2
+
+
+def test_github_annotations_escape_control_characters_in_file(tmp_path):
+    (tmp_path / HOSTILE_NAME).write_bytes(b"not a model")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
+    done = subprocess.run([sys.executable, "-m", "modelcheck", "--format", "github", HOSTILE_NAME], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=HUNG_AFTER)
+    [line] = done.stdout.splitlines()
+    assert line.startswith("::error file=evil\\nfake.py%3A1%3A MC101 error \\u202egnp.keras\\x1b[31m.keras,title=MC001")
+    assert "\x1b" not in done.stdout and "\u202e" not in done.stdout
+
+
+def test_the_escape_function_leaves_ordinary_names_alone():
+    from modelcheck.report.escape import shown
+
+    assert shown("models/résumé 模型.keras") == "models/résumé 模型.keras"
+    assert shown("a\tb\u2028c\u200fd\x85") == "a\\tb\\u2028c\\u200fd\\x85"
