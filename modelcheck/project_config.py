@@ -114,7 +114,7 @@ def settings_from_table(table: dict[str, Any], source: Path, base: Settings | No
 
             raise ConfigError(f"unknown setting '{key}' in {where}{suggest(name, KEYS)}; known settings: {', '.join(KEYS)}")
         normalised[name] = value
-    root = source.resolve().parent
+    root = _resolved(str(source)).parent
     if "select" in normalised:
         changes["select"] = _codes(normalised["select"], "select", where)
     if "extend-select" in normalised:

@@ -71,10 +71,14 @@ def one_line(text: str, limit: int = 300) -> str:
 
 
 def looks_like_utf16(data: bytes) -> bool:
-    """A UTF-16 byte order mark, or text whose every other byte is zero (UTF-16 without a mark)."""
+    """JSON text in UTF-16: a byte order mark, or ``{``/``[`` first with every other byte zero (no mark)."""
     head = data[:64]
-    return head[:2] in _UTF16_BOMS or (len(head) >= 8 and (head[1::2].count(0) == len(head[1::2]) or head[0::2].count(0) == len(head[0::2])))
-
+    if head[:2] in _UTF16_BOMS:
+        return True
+    for encoding, zeros in (("utf-16-le", head[1::2]), ("utf-16-be", head[0::2])):
+        if len(head) >= 8 and zeros.count(0) == len(zeros):
+            return head.decode(encoding, "replace").lstrip()[:1] in ("{", "[")
+    return False
 
 
 # --- model JSON ---------------------------------------------------------------------------

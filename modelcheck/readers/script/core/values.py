@@ -203,6 +203,8 @@ class BoundMethod(Obj):
         if any(v is UNKNOWN for v in values) or kwargs:
             return UNKNOWN
         if isinstance(target, str):
+            if self.name in ("split", "rsplit", "splitlines") and len(target) > MAX_SEQUENCE:
+                return UNKNOWN  # a 9 MB literal would split into millions of parts
             if self.name == "join":
                 items = values[0] if values else None
                 if not isinstance(items, (list, tuple)) or not all(isinstance(s, str) for s in items):
