@@ -88,6 +88,17 @@ def test_no_reader_failed_with_an_internal_error(corpus_run):
     assert not internal, "\n".join(internal)
 
 
+def test_no_rule_failed_on_what_the_readers_built(corpus_run):
+    failed = [f"{f['path']}: {f['message']}" for f in corpus_run["document"]["findings"] if f["code"] == "MC003" and "could not finish" in f["message"]]
+    assert not failed, "\n".join(failed)
+
+
+def test_shared_values_are_named_as_incomplete_analysis(corpus_run):
+    by_path = _by_path(corpus_run["document"])
+    for name, line in (("issue16/shared_tuple_key.py", 5), ("issue16/shared_list_count.py", 5), ("issue16/huge_hex_dense.py", 2)):
+        assert [(f["code"], f["line"]) for f in by_path[name]] == [("MC003", line)], by_path[name]
+
+
 def test_nothing_in_the_corpus_ran(corpus, corpus_run, canary_path):
     root, _ = corpus
     assert corpus_run["document"] is not None
