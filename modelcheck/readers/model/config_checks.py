@@ -9,6 +9,7 @@ convolutions refuse a non-positive or non-integer ``units``/``filters``).
 
 from __future__ import annotations
 
+import numbers
 from typing import Any, Callable
 
 from modelcheck.errors import InputError
@@ -50,7 +51,8 @@ def _check_fields(config: dict[str, Any], label: str) -> None:
         if field not in config or (field == "filters" and config[field] is None):
             continue
         value = config[field]
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        # Integral: a live tf-keras model may hold a NumPy integer, which Keras 2 accepts
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
             raise InputError(
                 f"layer '{label}' has {field} {_shown(value)}: Keras needs a positive integer",
                 key=f"{label}.{field}",
