@@ -72,8 +72,16 @@ def test_size_bound_holds_inside_check_called_from_python(tmp_path):
     # 24 doublings: past the bound, and still cheap enough to hash where the bound is missing
     body = SHARED_VALUES["tuple_as_dict_key"].replace("range(90)", "range(24)")
     setup = read_script(str(tmp_path / "x.py"), "import keras\n" + body + TAIL)
-    assert [(why.split(" is built")[0], where.line) for why, where in setup.incomplete] == [("a value of more than 100000 parts", 4)]
+    assert [(why.split(" is built")[0], where.line) for why, where in setup.incomplete] == [("a value of more than 250000 parts", 4)]
     assert setup.model is not None and setup.model.layers[-1].units == 3
+
+
+def test_large_flat_values_a_script_may_hold_stay_known():
+    from modelcheck.readers.script.reader import read_script
+
+    body = "zeros = [0] * 100000\nnames = tuple(str(i) for i in range(5000))\nlookup = {name: 1 for name in names}\nn = len(zeros) // 20000\n"
+    setup = read_script("x.py", "import keras\n" + body + "model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(n)])\n")
+    assert setup.incomplete == () and setup.model.layers[-1].units == 5
 
 
 def test_weight_is_linear_in_distinct_objects_and_stops_at_the_bound():

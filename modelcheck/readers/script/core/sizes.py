@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from typing import Any
 
-# A hand-written script's largest value is a list of file names or a layer config
-# (hundreds of parts); a tuple this heavy hashes in a few milliseconds.
-MAX_VALUE_WEIGHT = 100_000
+# A hand-written script's largest value is a list of file names or a layer config (hundreds
+# of parts). The bound sits above MAX_SEQUENCE, so a list of 100 000 numbers stays known;
+# a tuple this heavy hashes in a few milliseconds.
+MAX_VALUE_WEIGHT = 250_000
 # Characters and bits per unit of weight: strings and ints cost linearly, not exponentially.
 _CHARS_PER_UNIT = 1024
 _BITS_PER_UNIT = 256
