@@ -141,6 +141,10 @@ def _check(argv: list[str]) -> int:
     try:
         settings = Settings() if args.no_config else load_settings(args.config, [stdin_path or p for p in paths if p != "-"] or paths)
     except ConfigError as error:
+        if args.format == "json":  # stdout stays one JSON document, even when nothing was checked
+            import json
+
+            print(json.dumps({"version": 1, "error": {"kind": "settings", "message": str(error)}, "findings": []}, indent=2))
         return _usage_error(str(error))
     settings = settings.with_overrides(**flag_overrides(args))
     if args.force_exclude:

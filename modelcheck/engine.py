@@ -93,8 +93,8 @@ def run_rules(setup: TrainingSetup, settings: Settings) -> list[Finding]:
         if not settings.is_selected(code) or _matches(code, ignored_here):
             continue
         for func in funcs:
-            for finding in func(setup, settings):
-                if not settings.is_selected(finding.code):
+            for finding in _guarded(code, func, setup, settings):
+                if not settings.is_selected(finding.code) or _matches(finding.code, ignored_here):
                     continue
                 comment = _suppressing(finding, comments, setup)
                 if comment is None:
@@ -104,6 +104,29 @@ def run_rules(setup: TrainingSetup, settings: Settings) -> list[Finding]:
     if settings.is_selected("MC004") and not _matches("MC004", ignored_here):
         found.update(_unused(comments, used, setup, settings, ignored_here))
     return sorted(found)
+
+
+def _guarded(code: str, func: RuleFunc, setup: TrainingSetup, settings: Settings) -> list[Finding]:
+    """A rule's findings, or one MC003 naming the rule when it fails: one rule's bug must not end the run.
+
+    Rules are plain code over untrusted facts (a 5 000-digit integer makes ``str()``
+    raise); their findings are collected whole so that a rule failing half-way
+    reports nothing of that half.
+    """
+    try:
+        return list(func(setup, settings))
+    except Exception as error:  # noqa: BLE001 - the guard exists for errors nobody foresaw
+        return [report("MC003", f"rule {code} could not finish on this file ({_describe(error)}); its findings here are missing", Location(setup.path))]
+
+
+def _describe(error: BaseException) -> str:
+    """``TypeName: message`` of an exception, one line and bounded, even if its ``str()`` fails."""
+    try:
+        text = " ".join(str(error).split())
+    except Exception:  # noqa: BLE001 - str() of a hostile value may itself raise
+        text = ""
+    text = text if len(text) <= 200 else text[:197] + "..."
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 def filter_findings(findings: Iterable[Finding], settings: Settings) -> Iterator[Finding]:

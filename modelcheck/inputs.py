@@ -52,8 +52,13 @@ def discover(paths: list[str], exclude: tuple[str, ...] = ()) -> tuple[list[tupl
                 problems.append(report("MC001", "no such file or directory", Location(raw)))
                 continue
             is_dir = path.is_dir()
+            linked_dir = is_dir and path.is_symlink()
         except (OSError, ValueError) as error:
             problems.append(report("MC001", _os_problem(error), Location(raw)))
+            continue
+        if linked_dir:
+            # Not followed, as inside directories: a link to / would walk the whole disk.
+            problems.append(report("MC001", "is a symbolic link to a directory: not followed (name the directory itself)", Location(raw)))
             continue
         if is_dir:
             for root, dirs, files in os.walk(path, followlinks=False):
@@ -170,9 +175,10 @@ def _read_structured(name: str) -> TrainingSetup:
     data = _read_bytes(name)
     if name.lower().endswith(".json"):
         from modelcheck.readers.model.keras_file import load_json, looks_like_model_config, read_model_json
+        from modelcheck.readers.model.json_text import looks_like_utf16
 
         head = data.removeprefix(b"\xef\xbb\xbf").lstrip()[:1]
-        if head in (b"{", b"["):
+        if head in (b"{", b"[") or looks_like_utf16(data):
             parsed = load_json(data, "JSON file")
             if looks_like_model_config(parsed):
                 return read_model_json(name, data)
@@ -195,10 +201,9 @@ def _screen_script(name: str) -> None:
     """Refuse a script whose parse alone would take gigabytes (raises InputError)."""
     if os.path.getsize(name) <= MAX_SCRIPT_TOKENS:
         return  # fewer bytes than the token bound: nothing to count
-    tokens = script_tokens(_read_bytes(name))
-    if tokens > MAX_SCRIPT_TOKENS:
+    if script_tokens(_read_bytes(name), MAX_SCRIPT_TOKENS) > MAX_SCRIPT_TOKENS:
         raise InputError(
-            f"about {tokens} Python tokens, over the {MAX_SCRIPT_TOKENS}-token bound for scripts (parsing it would take gigabytes)"
+            f"more than {MAX_SCRIPT_TOKENS} Python tokens, over the bound for scripts (parsing it would take gigabytes)"
         )
 
 

@@ -29,6 +29,11 @@ from typing import Any, Iterable
 from modelcheck.findings import Severity
 from modelcheck.settings import DEFAULT_THRESHOLDS, Settings
 
+# A settings file is a few hundred bytes; a discovered one may be anything at all.
+MAX_CONFIG_BYTES = 1024 * 1024
+MAX_CONFIG_DEPTH = 64
+# Thresholds are parameter counts and ratios: a number beyond this is a typo or an attack.
+MAX_THRESHOLD = 1e15
 KEYS = ("select", "extend-select", "ignore", "extend-ignore", "per-file-ignores", "fail-on", "exclude", "pretrained", "thresholds")
 
 
@@ -41,15 +46,37 @@ def find_project_config(paths: Iterable[str] = (), cwd: str | None = None) -> Pa
     starts: list[Path] = []
     first = next(iter(paths), None)
     if first:
-        path = Path(first).resolve()
-        starts.append(path if path.is_dir() else path.parent)
-    starts.append(Path(cwd or os.getcwd()).resolve())
+        path = _resolved(first)
+        starts.append(path if _is_dir(path) else path.parent)
+    starts.append(_resolved(cwd or os.getcwd()))
     for start in starts:
         for folder in (start, *start.parents):
             candidate = folder / "pyproject.toml"
-            if candidate.is_file() and _has_table(candidate):
+            if _is_file(candidate) and _has_table(candidate):
                 return candidate
     return None
+
+
+def _resolved(path: str) -> Path:
+    """The absolute, symlink-free path; a symlink loop (``ln -s a.py a.py``) stays as named."""
+    try:
+        return Path(path).resolve()
+    except (OSError, RuntimeError, ValueError):  # RuntimeError: "Symlink loop" before Python 3.13
+        return Path(os.path.abspath(path))
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def load_settings(config: str | None = None, paths: Iterable[str] = (), base: Settings | None = None) -> Settings:
@@ -58,7 +85,7 @@ def load_settings(config: str | None = None, paths: Iterable[str] = (), base: Se
     settings = base or Settings()
     if config is not None:
         source = Path(config)
-        if not source.is_file():
+        if not _is_file(source):
             raise ConfigError(f"--config {config}: no such file")
         document = _read_toml(source)
         table = _tool_table(document)
@@ -87,7 +114,7 @@ def settings_from_table(table: dict[str, Any], source: Path, base: Settings | No
 
             raise ConfigError(f"unknown setting '{key}' in {where}{suggest(name, KEYS)}; known settings: {', '.join(KEYS)}")
         normalised[name] = value
-    root = source.resolve().parent
+    root = _resolved(str(source)).parent
     if "select" in normalised:
         changes["select"] = _codes(normalised["select"], "select", where)
     if "extend-select" in normalised:
@@ -101,14 +128,14 @@ def settings_from_table(table: dict[str, Any], source: Path, base: Settings | No
         try:
             changes["fail_on"] = Severity.parse(value) if isinstance(value, str) else Severity.parse("?")
         except ValueError:
-            raise ConfigError(f"fail-on in {where} must be \"error\", \"warning\" or \"info\", not {value!r}") from None
+            raise ConfigError(f"fail-on in {where} must be \"error\", \"warning\" or \"info\", not {_shown(value)}") from None
     if "exclude" in normalised:
         changes["exclude"] = tuple(p for pattern in _strings(normalised["exclude"], "exclude", where) for p in _glob_variants(pattern, root, anywhere=True))
     if "per-file-ignores" in normalised:
         changes["per_file_ignores"] = _per_file_ignores(normalised["per-file-ignores"], root, where)
     if "pretrained" in normalised:
         if not isinstance(normalised["pretrained"], bool):
-            raise ConfigError(f"pretrained in {where} must be true or false, not {normalised['pretrained']!r}")
+            raise ConfigError(f"pretrained in {where} must be true or false, not {_shown(normalised['pretrained'])}")
         changes["assume_pretrained"] = normalised["pretrained"] or None
     if "thresholds" in normalised:
         changes["thresholds"] = {**settings.thresholds, **_thresholds(normalised["thresholds"], where)}
@@ -123,17 +150,49 @@ def _has_table(path: Path) -> bool:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    """A TOML document, read as untrusted input: bounded size and nesting, UTF-8 only.
+
+    Every failure is a ConfigError naming the file and the reason (exit 2): the
+    discovered pyproject.toml may be a FIFO, a 2 GB sparse file, UTF-16 or
+    nested 2000 deep.
+    """
     try:
         import tomllib  # type: ignore[import-not-found]
     except ModuleNotFoundError:  # Python 3.10
         import tomli as tomllib  # type: ignore[no-redef]
+    from modelcheck.readers.model.keras_file import open_regular_file
+    from modelcheck.errors import InputError
+
     try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+        with open_regular_file(str(path)) as handle:
+            data = handle.read(MAX_CONFIG_BYTES + 1)
+    except InputError as error:
+        raise ConfigError(f"{path}: cannot read: {error}") from None
     except OSError as error:
         raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: over the {MAX_CONFIG_BYTES}-byte bound for settings files")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        encoding = " (it looks like UTF-16)" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
+        raise ConfigError(f"{path}: not UTF-8 text{encoding}: TOML files are UTF-8 (byte {error.start})") from None
+    depth = _bracket_depth(text)
+    if depth > MAX_CONFIG_DEPTH:
+        raise ConfigError(f"{path}: nested deeper than {MAX_CONFIG_DEPTH} levels")
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    except (ValueError, RecursionError, MemoryError) as error:  # e.g. an integer of more than 4300 digits
+        raise ConfigError(f"{path}: cannot read TOML: {type(error).__name__}: {' '.join(str(error).split())[:200]}") from None
+
+
+def _bracket_depth(text: str) -> int:
+    """An upper bound of the nesting of arrays and inline tables (brackets in strings count too)."""
+    from modelcheck.readers.model.keras_file import json_depth
+
+    return json_depth(text.replace("{", "[").replace("}", "]").encode("utf-8", "replace"))
 
 
 def _tool_table(document: dict[str, Any]) -> dict[str, Any] | None:
@@ -146,7 +205,7 @@ def _strings(value: Any, key: str, where: str) -> list[str]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise ConfigError(f"{key} in {where} must be a list of strings, not {value!r}")
+        raise ConfigError(f"{key} in {where} must be a list of strings, not {_shown(value)}")
     return value
 
 
@@ -162,7 +221,7 @@ def _codes(value: Any, key: str, where: str) -> tuple[str, ...]:
 
 def _per_file_ignores(value: Any, root: Path, where: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     if not isinstance(value, dict):
-        raise ConfigError(f"per-file-ignores in {where} must be a table of glob = [codes], not {value!r}")
+        raise ConfigError(f"per-file-ignores in {where} must be a table of glob = [codes], not {_shown(value)}")
     pairs: list[tuple[str, tuple[str, ...]]] = []
     for pattern, codes in value.items():
         checked = _codes(codes, f"per-file-ignores.\"{pattern}\"", where)
@@ -199,7 +258,7 @@ def _glob_variants(pattern: str, root: Path, anywhere: bool = False) -> list[str
 
 def _thresholds(value: Any, where: str) -> dict[str, float]:
     if not isinstance(value, dict):
-        raise ConfigError(f"thresholds in {where} must be a table, not {value!r}")
+        raise ConfigError(f"thresholds in {where} must be a table, not {_shown(value)}")
     result: dict[str, float] = {}
     for key, number in value.items():
         name = str(key).replace("-", "_")
@@ -208,7 +267,18 @@ def _thresholds(value: Any, where: str) -> dict[str, float]:
 
             known = [k.replace("_", "-") for k in DEFAULT_THRESHOLDS]
             raise ConfigError(f"unknown threshold '{key}' in {where}{suggest(str(key).replace('_', '-'), known)}; known: {', '.join(known)}")
-        if isinstance(number, bool) or not isinstance(number, (int, float)) or number <= 0:
-            raise ConfigError(f"threshold '{key}' in {where} must be a positive number, not {number!r}")
+        if isinstance(number, bool) or not isinstance(number, (int, float)) or not 0 < number <= MAX_THRESHOLD:
+            raise ConfigError(f"threshold '{key}' in {where} must be a positive number up to {MAX_THRESHOLD:g}, not {_shown(number)}")
         result[name] = float(number)
     return result
+
+
+def _shown(value: Any) -> str:
+    """``repr`` for a message, bounded: a 4000-hex-digit integer has no decimal repr (ValueError)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return f"an integer of {value.bit_length()} bits"
+    try:
+        text = repr(value)
+    except ValueError:
+        return f"a {type(value).__name__} too large to show"
+    return text if len(text) <= 200 else text[:197] + "..."

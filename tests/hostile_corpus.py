@@ -24,6 +24,7 @@ import random
 import socket
 import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,7 @@ def build_corpus(root: Path, keras3: Path | None, keras2: Path | None, canary: P
     builder.configs()
     builder.scripts()
     builder.special_paths()
+    builder.hardening_ii()
     return builder.entries
 
 
@@ -528,6 +530,49 @@ class _Builder:
             pass
         finally:
             sock.close()
+
+
+    # --- issue 16: shared values, huge literals, bombs, configs Keras refuses ------------------
+
+    def hardening_ii(self) -> None:
+        from zip_members import BZIP2, DEFLATED, compress, compress_zeros, write_zip
+
+        keras = "import keras\nmodel = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation='softmax')])\n"
+        for name, data in (
+            ("shared_tuple_key.py", keras + "t = (0,)\nfor i in range(90):\n    t = (t, t)\nd = {t: 1}\n"),
+            ("shared_list_count.py", keras + "t = [0]\nfor i in range(90):\n    t = [t, t]\nn = [t].count(t)\n"),
+            ("huge_hex_dense.py", "import keras\nm = keras.Sequential([keras.Input((4,)), keras.layers.Dense(0x" + "f" * 4000 + ")])\n"),
+            ("long_escaped_literal.py", keras + "BLOB = '" + "ab\\\\" * 700_000 + "'\n"),
+        ):
+            self.add(f"issue16/{name}", data, ANY, f"hostile script {name}")
+        self.add("issue16/huge_int.yaml", "model:\n  backbone: ResNet50\n  input_shape: [0x" + "f" * 4000 + ", 3, 3]\n",
+                 UNREADABLE, "a 16000-bit integer in a config", says=("16000 bits",))
+        model = {"class_name": "Sequential", "config": {"name": "s", "layers": [
+            {"class_name": "InputLayer", "config": {"name": "in", "batch_shape": [None, 4]}},
+            {"class_name": "Dense", "config": {"name": "d", "units": 3, "activation": "softmax"}}]}}
+        self.add("issue16/model_utf16.json", json.dumps(model).encode("utf-16"), UNREADABLE, "UTF-16 model JSON", says=("UTF-16",))
+        folder = self.root / "issue16"
+        bomb = compress_zeros(BZIP2, 24 << 20, b'{"pad": "')
+        write_zip(folder / "bzip2_bomb.keras", [("config.json", BZIP2, bomb, 100, 0)])
+        self.entries.append(Entry("issue16/bzip2_bomb.keras", UNREADABLE, "bzip2 member declared as 100 bytes", says=("inflates beyond",)))
+        nested: Any = [0] * 8_000_000
+        for _ in range(190):
+            nested = {"a": nested}
+        text = json.dumps({**model, "x": nested}, separators=(",", ":")).encode()
+        write_zip(folder / "deep_list.keras", [("config.json", DEFLATED, compress(DEFLATED, text), len(text), zlib.crc32(text))])
+        self.entries.append(Entry("issue16/deep_list.keras", ANY, "8 million zeros inside 190 nested objects"))
+        for name, edit, says in (
+            ("units_five.keras", lambda layers: layers[1]["config"].update(units="five"), "units 'five'"),
+            ("no_class_name.keras", lambda layers: layers[1].pop("class_name"), "no class_name"),
+            ("dangling_inbound.keras", lambda layers: layers[1].update(inbound_nodes=[[["ghost", 0, 0, {}]]]), "'ghost'"),
+        ):
+            broken = copy.deepcopy(model)
+            edit(broken["config"]["layers"])
+            data = json.dumps(broken).encode()
+            write_zip(folder / name, [("config.json", DEFLATED, compress(DEFLATED, data), len(data), zlib.crc32(data))])
+            self.entries.append(Entry(f"issue16/{name}", UNREADABLE, "a config Keras refuses", says=(says,)))
+        os.symlink("/", folder / "root_link")
+        self.entries.append(Entry("issue16/root_link", UNREADABLE, "a symlink to / named on the command line", says=("not followed",)))
 
 
 def command_line_paths(entries: list[Entry]) -> list[str]:

@@ -429,3 +429,136 @@ def test_random_training_configs(scratch, data):
         path, text = scratch / "train.json", json.dumps(document)
     path.write_text(text, encoding="utf-8", errors="surrogatepass")
     _load(path)
+
+
+# --- hostile structures (issue 16): shared values, huge literals, compressed members --------------
+
+import faulthandler  # noqa: E402
+import zlib  # noqa: E402
+
+from zip_members import BZIP2, DEFLATED, LZMA, STORED, compress, compress_zeros, write_zip  # noqa: E402
+
+HUNG_AFTER = 120  # a watchdog, not a time bound: hashing in C cannot be interrupted, so a hang ends the process
+
+# Statements that double a value while sharing its parts (a DAG), and uses that walk it whole.
+GROWERS = [
+    "t = (t, t)", "t = [t, t]", "t = {'a': t, 'b': t}", "t = t + t", "t = t * 2", "t = (t,) * 3", "t = pair(t, t)",
+    "t = tuple(zip(t, t))", "t = list(t) + [t]", "t = [x for x in (t, t)]", "t = {k: t for k in 'ab'}", "t = dict(a=t, b=t)",
+]
+USES = [
+    "d = {t: 1}", "n = [t, 1].count(t)", "b = t == u", "s = str(t)", "m = len(t)", "c = t in [u, t]", "i = [u, t].index(t)",
+    "e = {}.get(t)", "f = t if flag else u", "g = sorted([t, u])", "h = {t: 1}.get(u)", "k = max(t, u)",
+]
+
+
+@pytest.mark.fuzz
+@fuzz(120)
+@given(st.lists(st.sampled_from(GROWERS), min_size=1, max_size=3), st.integers(1, 120), st.lists(st.sampled_from(USES), max_size=4))
+def test_shared_structures_never_hang_the_script_reader(growers, rounds, uses):
+    from modelcheck.engine import run_rules
+    from modelcheck.readers.script.reader import read_script
+    from modelcheck.settings import Settings
+
+    loop = "".join(f"    {line}\n" for line in growers)
+    source = (
+        "import keras\ndef pair(*a):\n    return a\nt = (0,)\nu = (0,)\n"
+        f"for i in range({rounds}):\n{loop}    u = t\n" + "".join(f"{use}\n" for use in uses)
+        + "model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])\n"
+    )
+    faulthandler.dump_traceback_later(HUNG_AFTER, exit=True)
+    try:
+        setup = read_script("fuzz.py", source)
+        findings = run_rules(setup, Settings())
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+    assert setup.model is not None and setup.model.layers[-1].units == 3
+    assert not [f for f in findings if "could not finish" in f.message], findings  # no rule failed on these values
+    for gap in setup.gaps:
+        assert gap.location.line is not None and 6 <= gap.location.line <= 6 + len(growers) + len(uses) + 1, gap
+
+
+HUGE = st.one_of(
+    st.integers(4097, 40_000).map(lambda bits: hex((1 << bits) - 1)),
+    st.integers(200, 4200).map(lambda digits: "9" * digits),
+    st.integers(1, 3).map(lambda n: "10**" * n + "9999"),
+    st.integers(1, 3).map(lambda n: f"2 << {10 ** (n + 3)}"),
+)
+
+
+@pytest.mark.fuzz
+@pytest.mark.filterwarnings("ignore::SyntaxWarning")
+@fuzz(60)
+@given(HUGE, st.sampled_from([
+    "keras.layers.Dense({n})", "keras.layers.Dense(3)", "keras.layers.Dropout({n})", "keras.layers.Conv2D({n}, 3)",
+    "keras.layers.Dense(units={n}, activation='softmax')",
+]), st.sampled_from(["x = {n}", "model.fit(x, y, epochs={n}, batch_size={n})", "model.compile(loss='mse', optimizer=keras.optimizers.Adam({n}))", "pass"]))
+def test_huge_literals_in_scripts_never_crash_a_rule(huge, layer, statement):
+    from modelcheck.engine import run_rules
+    from modelcheck.readers.script.reader import read_script
+    from modelcheck.settings import Settings
+
+    source = (
+        "import keras\n"
+        f"model = keras.Sequential([keras.Input((4,)), {layer.format(n=huge)}])\n"
+        + statement.format(n=huge) + "\n"
+    )
+    setup = read_script("fuzz.py", source)
+    findings = run_rules(setup, Settings())
+    assert not [f for f in findings if "could not finish" in f.message], findings
+    assert all(len(f.message) < 2000 for f in findings)
+
+
+@pytest.mark.fuzz
+@fuzz(60)
+@given(HUGE.filter(lambda text: text[:1].isdigit() and "*" not in text and "<" not in text),
+       st.sampled_from(["input_shape: [{n}, 224, 3]", "freeze: {n}", "num_classes: {n}", "rescale: {n}"]))
+def test_huge_literals_in_configs_are_mc001_or_clean(scratch, huge, line):
+    from modelcheck.engine import run_rules
+    from modelcheck.settings import Settings
+
+    path = scratch / "fuzz.yaml"
+    path.write_text("model:\n  backbone: ResNet50\n  " + line.format(n=huge) + "\n  head: [{Dense: {units: 5, activation: softmax}}]\n")
+    loaded = _load(path)
+    for setup in loaded.setups:
+        assert not [f for f in run_rules(setup, Settings()) if "could not finish" in f.message]
+
+
+# YAML aliases make real DAGs: each level refers to the previous one twice.
+@pytest.mark.fuzz
+@fuzz(40)
+@given(st.integers(2, 60), st.sampled_from(["[*a{p}, *a{p}]", "{{x: *a{p}, y: *a{p}}}"]))
+def test_yaml_alias_dags_are_bounded(scratch, levels, shape):
+    lines = ["a0: &a0 [1, 2]"] + [f"a{i}: &a{i} " + shape.format(p=i - 1) for i in range(1, levels)]
+    path = scratch / "laughs.yaml"
+    path.write_text("\n".join(lines) + f"\nmodel:\n  backbone: ResNet50\n  head: *a{levels - 1}\n")
+    _load(path)
+
+
+@st.composite
+def compressed_members(draw: Any) -> tuple[str, int, bytes, int, int]:
+    """An archive member compressed with any method, its header honest or lying about size and CRC."""
+    name = draw(st.sampled_from(["assets/x.bin", "model.weights.h5", "state.pkl", "config.json", "metadata.json", "a/"]))
+    method = draw(st.sampled_from([STORED, DEFLATED, BZIP2, LZMA]))
+    data = draw(st.binary(max_size=64) | st.sampled_from([b"\x80\x04\x95", b"\x80\x02cos\nsystem\n.", b"{}"]))
+    zeros = draw(st.sampled_from([0, 0, 1000, 17 << 20]))
+    body = compress_zeros(method, zeros, data) if zeros else compress(method, data)
+    if draw(st.booleans()):
+        body = body[: draw(st.integers(0, len(body)))]  # cut short
+    size = draw(st.sampled_from([len(data) + zeros, 0, 100, 2**32 - 1]))
+    crc = draw(st.sampled_from([zlib.crc32(data + b"\0" * zeros), 0]))
+    return name, method, body, size, crc
+
+
+@pytest.mark.fuzz
+@fuzz(60)
+@given(st.lists(compressed_members(), min_size=1, max_size=4), st.sampled_from([STORED, DEFLATED, BZIP2, LZMA]))
+def test_compressed_members_with_any_header_are_read_or_refused(scratch, members, method):
+    config = json.dumps({"class_name": "Sequential", "config": {"name": "s", "layers": [
+        {"class_name": "InputLayer", "config": {"name": "in", "batch_shape": [None, 4]}},
+        {"class_name": "Dense", "config": {"name": "d", "units": 3, "activation": "softmax"}}]}}).encode()
+    head = ("config.json", method, compress(method, config), len(config), zlib.crc32(config))
+    path = write_zip(scratch / "fuzz.keras", [head, *members])
+    loaded = _load(path)
+    honest_config = not any(m[0] == "config.json" for m in members)  # zipfile: the last of duplicate names wins
+    if honest_config:
+        assert loaded.setups and loaded.setups[0].model.layers[-1].units == 3, loaded.findings

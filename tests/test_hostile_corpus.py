@@ -82,6 +82,17 @@ def test_no_reader_failed_with_an_internal_error(corpus_run):
     assert not internal, "\n".join(internal)
 
 
+def test_no_rule_failed_on_what_the_readers_built(corpus_run):
+    failed = [f"{f['path']}: {f['message']}" for f in corpus_run["document"]["findings"] if f["code"] == "MC003" and "could not finish" in f["message"]]
+    assert not failed, "\n".join(failed)
+
+
+def test_shared_values_are_named_as_incomplete_analysis(corpus_run):
+    by_path = _by_path(corpus_run["document"])
+    for name, line in (("issue16/shared_tuple_key.py", 5), ("issue16/shared_list_count.py", 5), ("issue16/huge_hex_dense.py", 2)):
+        assert [(f["code"], f["line"]) for f in by_path[name]] == [("MC003", line)], by_path[name]
+
+
 def test_nothing_in_the_corpus_ran(corpus, corpus_run, canary_path):
     root, _ = corpus
     assert corpus_run["document"] is not None
@@ -116,12 +127,12 @@ def test_hdf5_library_crash_and_hang_are_findings_about_their_files(corpus_run):
 def test_hdf5_crash_and_hang_stay_in_the_child_process(corpus, monkeypatch, isolation):
     """In-process: the test process itself survives the segfault and the endless loop."""
     from modelcheck import inputs
-    from modelcheck.readers.model import keras_file
+    from modelcheck.readers.model import h5_file
 
     root, _ = corpus
     monkeypatch.setenv("MODELCHECK_READ_TIMEOUT", "2")
     if isolation == "subprocess":  # what a host with threads (the probe, a notebook) gets
-        monkeypatch.setattr(keras_file, "_fork_is_safe", lambda: False)
+        monkeypatch.setattr(h5_file, "_fork_is_safe", lambda: False)
     names = ["hdf5/library_crash.h5", "hdf5/library_hang.h5", "code/k2_lambda_canary.h5"]
     loaded = inputs.load([str(root / name) for name in names])
     messages = {Path(f.location.path).name: f.message for f in loaded.findings}

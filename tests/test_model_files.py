@@ -19,7 +19,8 @@ import pytest
 
 from conftest import ROOT, run_json
 from modelcheck.ir import ModelGraph, TrainingSetup
-from modelcheck.readers.model.keras_file import _h5_extract, read_model_file
+from modelcheck.readers.model.h5_file import _h5_extract
+from modelcheck.readers.model.keras_file import read_model_file
 from modelcheck.runner import check_paths
 from modelcheck.settings import Settings
 

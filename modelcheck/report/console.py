@@ -9,29 +9,23 @@ what keeps the console report about as fast as ``--output-format json``.
 from __future__ import annotations
 
 import os
-import re
 import sys
 from typing import IO, Mapping
 
 from modelcheck.findings import Finding, Severity
 from modelcheck.ir import Layer, Location, ModelGraph, TrainingSetup
 from modelcheck.report import is_fixable, split_message, summary
+from modelcheck.report.escape import shown
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 # SGR codes: bold red / yellow / cyan for the severities, as before with rich.
 _SEVERITY_STYLE = {Severity.ERROR: "1;31", Severity.WARNING: "33", Severity.INFO: "36"}
 BOLD, DIM, GREEN, RED = "1", "2", "32", "31"
 
 
-def _printable(text: str) -> str:
-    """Control characters from an input (an escape sequence in a string literal) shown, not obeyed."""
-    return _CONTROL.sub(lambda match: repr(match.group())[1:-1], text) if _CONTROL.search(text) else text
-
-
 def display_location(location: Location) -> str:
     """The one place where a finding's location becomes display text (path, line, column, layer)."""
-    return _printable(location.describe())
+    return shown(location.describe())
 
 
 def use_color(choice: str | None, stream: IO[str] | None = None, environ: Mapping[str, str] | None = None) -> bool:
@@ -114,7 +108,7 @@ def _mark(finding: Finding) -> str:
 
 
 def _concise(finding: Finding, paint: _Painter) -> str:
-    head, _ = split_message(_printable(finding.message))
+    head, _ = split_message(shown(finding.message))
     style = _SEVERITY_STYLE[finding.severity]
     return f"{paint(display_location(finding.location), BOLD)}: {paint(finding.code, style)}{_mark(finding)} {head}"
 
@@ -122,7 +116,7 @@ def _concise(finding: Finding, paint: _Painter) -> str:
 def _full(finding: Finding, sources: Mapping[str, tuple[str, ...]], paint: _Painter) -> list[str]:
     where = finding.location
     style = _SEVERITY_STYLE[finding.severity]
-    head, rest = split_message(_printable(finding.message))
+    head, rest = split_message(shown(finding.message))
     out = [
         f"{paint(display_location(where), BOLD)}: {paint(finding.code, style)} {paint(str(finding.severity), style)}"
         f"{_mark(finding)} {head}"
@@ -132,13 +126,13 @@ def _full(finding: Finding, sources: Mapping[str, tuple[str, ...]], paint: _Pain
     lines = sources.get(where.source_name, ())
     if where.line and 1 <= where.line <= len(lines):
         text = lines[where.line - 1].rstrip("\n")
-        out.append(f"  {paint(f'{where.line:>4} |', DIM)} {_printable(text)}")
+        out.append(f"  {paint(f'{where.line:>4} |', DIM)} {shown(text)}")
         if where.column:
             out.append(f"  {paint('     |', DIM)} {' ' * (where.column - 1)}{paint('^', style)}")
     if finding.hint:
-        out.append(f"  {paint('= hint:', DIM)} {_printable(finding.hint)}")
+        out.append(f"  {paint('= hint:', DIM)} {shown(finding.hint)}")
     if finding.fix is not None:
-        out.append(f"  {paint('= fix:', DIM)} {_printable(finding.fix.message)} (--fix)")
+        out.append(f"  {paint('= fix:', DIM)} {shown(finding.fix.message)} (--fix)")
     return out
 
 
@@ -176,7 +170,7 @@ def _fix_list(findings: list[Finding]) -> list[str]:
     if not fixes:
         return ["No fixes available."]
     head = f"Fixable with `--fix` ({len(fixes)}):"
-    return [head] + [f"  {display_location(f.location)}: {f.code} {_printable(f.fix.message)}" for f in fixes]  # type: ignore[union-attr]
+    return [head] + [f"  {display_location(f.location)}: {f.code} {shown(f.fix.message)}" for f in fixes]  # type: ignore[union-attr]
 
 
 # --- --show-layers ------------------------------------------------------------------------
@@ -200,11 +194,11 @@ def layer_table(setup: TrainingSetup, paint: _Painter | None = None) -> list[str
             params = layer_params(layer, feeding)
             rows.append(((
                 str(index),
-                indent + _printable(layer.name),
-                _printable(layer.class_name),
+                indent + shown(layer.name),
+                shown(layer.class_name),
                 _shape(layer.output_shape),
                 "" if params is None else f"{params:,}",
-                _printable(layer.activation or ""),
+                shown(layer.activation or ""),
                 {True: "yes", False: "frozen", None: "?"}[layer.trainable],
             ), layer.trainable))
             previous = layer
@@ -218,7 +212,7 @@ def layer_table(setup: TrainingSetup, paint: _Painter | None = None) -> list[str
     def line(cells: tuple[str, ...]) -> str:
         return "  ".join(cell.rjust(widths[i]) if i in numeric else cell.ljust(widths[i]) for i, cell in enumerate(cells)).rstrip()
 
-    title = f"{display_location(Location(setup.path))}: {_printable(setup.model.name)} ({_printable(setup.model.class_name)})"
+    title = f"{display_location(Location(setup.path))}: {shown(setup.model.name)} ({shown(setup.model.class_name)})"
     out = [paint(title, BOLD), paint(line(_COLUMNS), BOLD), "-" * len(line(_COLUMNS))]
     for cells, trainable in rows:
         text = line(cells)

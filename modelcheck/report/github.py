@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from modelcheck.findings import Finding, Severity
+from modelcheck.report.escape import shown
 
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
@@ -19,7 +20,7 @@ def render(findings: list[Finding]) -> str:
     lines = []
     for finding in findings:
         where = finding.location
-        props = [f"file={_escape_property(where.path)}"]
+        props = [f"file={_escape_property(shown(where.path))}"]
         if where.cell is not None:
             # A notebook: annotate the line of the .ipynb's JSON text holding the source line.
             if where.file_line:

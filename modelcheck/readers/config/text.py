@@ -18,6 +18,8 @@ from modelcheck.errors import InputError
 MAX_NODES = 10_000
 """Values a config may expand to, aliases counted at every use."""
 MAX_DEPTH = 64
+MAX_INT_BITS = 128
+"""No training setting needs more (a seed, a sample count); a bigger integer breaks float() and str()."""
 
 KeyPath = tuple[str | int, ...]
 Position = tuple[int, int]
@@ -72,7 +74,27 @@ def parse_config(path: str, data: bytes) -> ConfigText:
     else:
         value, positions = _yaml(text)
         parsed = ConfigText(path, value, "yaml", lines, positions)
+    _refuse_huge_integers(parsed)
     return parsed
+
+
+def _refuse_huge_integers(parsed: ConfigText) -> None:
+    """InputError at the first integer past MAX_INT_BITS: literals are bounded like computed values."""
+    stack: list[tuple[Any, KeyPath]] = [(parsed.data, ())]
+    for _ in range(100 * MAX_NODES):  # past this, the rules' guard still turns a failure into MC003
+        if not stack:
+            break
+        value, keys = stack.pop()
+        if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > MAX_INT_BITS:
+            line, column = parsed.position(keys) or (None, None)
+            raise InputError(
+                f"an integer of {value.bit_length()} bits is too large for any training setting",
+                line=line, column=column, key=key_text(keys) or None,
+            )
+        if isinstance(value, dict) and len(keys) < MAX_DEPTH:
+            stack.extend((item, keys + (str(name),)) for name, item in value.items())
+        elif isinstance(value, list) and len(keys) < MAX_DEPTH:
+            stack.extend((item, keys + (index,)) for index, item in enumerate(value))
 
 
 # --- YAML ----------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import re
 from typing import Any, Iterator
 
 from modelcheck.errors import InputError
+from modelcheck.readers.model.config_checks import check_entries
 from modelcheck.ir import (
     CodeObject,
     Compile,
@@ -118,10 +119,15 @@ def _graph(
     trainable_here = parent_trainable and own_trainable
     sequential = class_name == "Sequential"
 
-    parsed: list[dict[str, Any]] = [entry for entry in entries if isinstance(entry, dict)]
-    counter[0] += len(parsed)
+    counter[0] += len(entries)
     if counter[0] > MAX_LAYERS:
         raise InputError(f"model config has more than {MAX_LAYERS} layers")
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise InputError(f"layer {index} of {'/'.join(prefix) or 'the model'} is not an object: Keras cannot rebuild it", key=f"layers[{index}]")
+    parsed: list[dict[str, Any]] = entries
+    check_entries(parsed, [_layer_name(entry, index) for index, entry in enumerate(parsed)],
+                  lambda entry: _inbound(entry.get("inbound_nodes"))[0], "/".join(prefix) + "/" if prefix else "")
 
     shapes = _shapes_from_inbound(parsed)
     input_shapes: list[Shape] = []
@@ -131,7 +137,7 @@ def _graph(
         raw_class = _text(entry.get("class_name")) or "Unknown"
         layer_class = LAYER_ALIASES.get(raw_class, raw_class)
         layer_config = entry.get("config") if isinstance(entry.get("config"), dict) else {}
-        layer_name = _text(entry.get("name")) or _text(layer_config.get("name")) or f"{layer_class.lower()}_{index}"
+        layer_name = _layer_name(entry, index)
         shape = _input_shape(layer_config)
         if layer_class == "InputLayer":
             if shape is not None:
@@ -176,6 +182,13 @@ def _graph(
         output_names=outputs,
         location=Location(path, layer="/".join(prefix) or None),
     )
+
+
+def _layer_name(entry: dict[str, Any], index: int) -> str:
+    """The entry's name as the graph has it: its own, its config's, or made from its class and place."""
+    layer_config = entry.get("config") if isinstance(entry.get("config"), dict) else {}
+    raw_class = _text(entry.get("class_name")) or "Unknown"
+    return _text(entry.get("name")) or _text(layer_config.get("name")) or f"{LAYER_ALIASES.get(raw_class, raw_class).lower()}_{index}"
 
 
 def _mark_output(layer: Layer, outputs: tuple[str, ...]) -> Layer:
@@ -474,29 +487,71 @@ def _code_objects(
                 yield code
 
 
+# JSON objects and lists the code scan looks at in one file. NASNetLarge, the largest
+# keras.applications config, has about 60 000; each costs a few microseconds.
+MAX_SCAN_ITEMS = 500_000
+_SCALAR_TYPES = frozenset({int, float, str, bool, type(None)})
+
+
+class _Keys:
+    """A key path as a linked list: extending it costs O(1), not O(depth) (a list of
+    8 million zeros inside 190 nested objects made copied tuples cost gigabytes)."""
+
+    __slots__ = ("parent", "key")
+
+    def __init__(self, parent: "_Keys | None", key: str | int):
+        self.parent = parent
+        self.key = key
+
+    @staticmethod
+    def of(keys: "_Keys | None") -> tuple[str | int, ...]:
+        parts: list[str | int] = []
+        while keys is not None:
+            parts.append(keys.key)
+            keys = keys.parent
+        return tuple(reversed(parts))
+
+
+def incomplete(path: str, why: str) -> CodeObject:
+    """The MC601 fact that the scan for code did not cover the whole file."""
+    return CodeObject("incomplete", f"this file could not be checked completely for code: {why}", Location(path))
+
+
 def _scan(path: str, root: Any, root_keys: tuple[str | int, ...]) -> Iterator[CodeObject]:
+    """Depth-first over the JSON, linear in its size: each item is pushed once, with O(1) bookkeeping."""
+    start: _Keys | None = None
+    for key in root_keys:
+        start = _Keys(start, key)
     # (value, layer path, key path from the root, key path inside the current layer entry)
-    stack: list[tuple[Any, tuple[str, ...], tuple[str | int, ...], tuple[str | int, ...]]] = [(root, (), root_keys, ())]
+    stack: list[tuple[Any, tuple[str, ...], _Keys | None, _Keys | None]] = [(root, (), start, None)]
+    pushed = 1
     while stack:
         value, layers, keys, local = stack.pop()
         if isinstance(value, list):
-            stack.extend((item, layers, keys + (index,), local + (index,)) for index, item in reversed(list(enumerate(value))))
-            continue
-        if not isinstance(value, dict):
-            continue
-        if keys and _is_layer_entry(value, keys):
-            layers, local = layers + (_entry_name(value),), ()
-        yield from _code_in_object(path, value, layers, keys, local)
-        if value.get("class_name") == "__lambda__":
-            continue  # its config is the code itself, already reported
-        stack.extend((item, layers, keys + (key,), local + (key,)) for key, item in reversed(list(value.items())) if isinstance(item, (dict, list)))
+            # set(map(type, ...)) runs in C: a list of 8 million numbers costs a fraction of a second
+            nested = not _SCALAR_TYPES.issuperset(map(type, value))
+            children: list[tuple[Any, str | int]] = (
+                [(item, index) for index, item in enumerate(value) if isinstance(item, (dict, list))] if nested else []
+            )
+        else:
+            if keys is not None and _is_layer_entry(value, keys):
+                layers, local = layers + (_entry_name(value),), None
+            yield from _code_in_object(path, value, layers, keys, local)
+            if value.get("class_name") == "__lambda__":
+                continue  # its config is the code itself, already reported
+            children = [(item, key) for key, item in value.items() if isinstance(item, (dict, list))]
+        pushed += len(children)
+        if pushed > MAX_SCAN_ITEMS:
+            yield incomplete(path, f"the config holds more than {MAX_SCAN_ITEMS} objects and lists, the bound of the scan")
+            return
+        stack.extend((item, layers, _Keys(keys, key), _Keys(local, key)) for item, key in reversed(children))
 
 
-def _is_layer_entry(value: dict[str, Any], keys: tuple[str | int, ...]) -> bool:
+def _is_layer_entry(value: dict[str, Any], keys: _Keys) -> bool:
     if not isinstance(value.get("class_name"), str) or not isinstance(value.get("config"), dict):
         return False
-    parent = keys[-1]
-    return parent in _WRAPPED_LAYER_KEYS or (isinstance(parent, int) and len(keys) > 1 and keys[-2] == "layers")
+    parent = keys.key
+    return parent in _WRAPPED_LAYER_KEYS or (isinstance(parent, int) and keys.parent is not None and keys.parent.key == "layers")
 
 
 def _entry_name(entry: dict[str, Any]) -> str:
@@ -512,18 +567,23 @@ def _code_location(path: str, layers: tuple[str, ...], keys: tuple[str | int, ..
 
 
 def _code_in_object(
-    path: str, value: dict[str, Any], layers: tuple[str, ...], keys: tuple[str | int, ...], local: tuple[str | int, ...]
+    path: str, value: dict[str, Any], layers: tuple[str, ...], key_path: _Keys | None, local_path: _Keys | None
 ) -> Iterator[CodeObject]:
     """Code held by one JSON object; where it is and how to name it are worked out only for a find."""
+    if "class_name" not in value and not any(f"{key}_type" in value for key in _CODE_KEYS):
+        return
 
     def found(kind: str, detail: str) -> CodeObject:
-        return CodeObject(kind, detail, _code_location(path, layers, keys))
+        return CodeObject(kind, detail, _code_location(path, layers, _Keys.of(key_path)))
+
+    def subject_text() -> str:
+        return _subject(layers, _Keys.of(key_path), _Keys.of(local_path))
 
     class_name = value.get("class_name")
     if class_name == "__lambda__":  # Keras 3
         config = value.get("config")
         code = config.get("code") if isinstance(config, dict) else None
-        yield found("lambda-bytecode", _lambda_detail(code, _lambda_role(layers, _subject(layers, keys, local))))
+        yield found("lambda-bytecode", _lambda_detail(code, _lambda_role(layers, subject_text())))
         return
     # Keras 2: a Lambda's config holds `function` (and `output_shape`) with a `*_type` saying how.
     for key in _CODE_KEYS:
@@ -545,7 +605,7 @@ def _code_in_object(
     module = value.get("module")
     registered = value.get("registered_name")
     if isinstance(module, str) and not _is_keras_module(module) and module != "builtins":
-        subject = _subject(layers, keys, local)
+        subject = subject_text()
         origin = f"from module '{printable(module, 80)}'"
         if class_name == "function":
             function = value.get("config")
@@ -557,7 +617,7 @@ def _code_in_object(
         else:
             yield found("custom-module", f"{subject} is a '{printable(class_name, 60)}' object {origin}")
     elif isinstance(registered, str) and ">" in registered and registered.split(">", 1)[0] not in _KERAS_PACKAGES:
-        subject = _subject(layers, keys, local)
+        subject = subject_text()
         noun = f"{subject[4:]} class" if subject in ("the model", "the layer") else subject
         yield found("custom-module", f"{noun} is the registered custom object '{printable(registered, 80)}'")
 

@@ -21,6 +21,7 @@ from modelcheck.errors import InputError, NoSetup
 from modelcheck.limits import MAX_MODULE_BYTES, MAX_MODULE_DEPTH, MAX_SCRIPT_BYTES, MAX_SCRIPT_TOKENS, script_tokens
 from modelcheck.ir import Gap, Location, TrainingSetup
 from modelcheck.readers.script.core.interpreter import BudgetExceeded, Interpreter, ModuleCtx, UserFunction
+from modelcheck.readers.script.core.sizes import forget_weights
 from modelcheck.readers.script.keras_api.export import build_setups, fold_model_ops
 from modelcheck.readers.script.keras_api.world import World
 
@@ -92,7 +93,7 @@ def _module_loader(world: World, main_path: str, project_files: dict[str, str] |
         if text is None:
             return None
 
-        if len(text) > MAX_SCRIPT_TOKENS and script_tokens(text.encode("utf-8", "replace")) > MAX_SCRIPT_TOKENS:
+        if len(text) > MAX_SCRIPT_TOKENS and script_tokens(text.encode("utf-8", "replace"), MAX_SCRIPT_TOKENS) > MAX_SCRIPT_TOKENS:
             return None  # parsing it would take gigabytes: the import stays unknown
         try:
             tree = parse_source(text, relative)
@@ -193,10 +194,17 @@ def _read(path: str, text: str | None, project_files: dict[str, str] | None) -> 
         if interpreter.last_top is not None and what == "the rest of the script":
             where = interpreter.loc(interpreter.last_top, main)
         stopped.append(Gap(f"the analysis stopped here ({why}): {what} was not followed", where))
+    finally:
+        forget_weights()
     # One gap per place (a statement abandoned in a loop is abandoned once); where the
     # analysis stopped says so.
     found = {where: Gap(what, where) for where, what in interpreter.gaps}
     found.update((gap.location, gap) for gap in stopped)
+    # Values past the size bound became unknown where they were built (at most 20 places said).
+    notes = getattr(interpreter, "incomplete_notes", {})
+    for (module, line), what in sorted(notes.items(), key=lambda item: (item[0][0], item[0][1] or 0))[:20]:
+        place = Location(module, line=line)
+        found.setdefault(place, Gap(f"{what} is built here: too large to analyse, so it is treated as unknown and findings that depend on it may be missing", place))
     gaps = tuple(found.values())
     return build_setups(world, path, text, gaps), world
 

@@ -37,6 +37,8 @@ from modelcheck.readers.script.core.values import (
     same_value,
     truth,
 )
+from modelcheck.readers.script.core.sizes import MAX_VALUE_WEIGHT, too_heavy
+from modelcheck.readers.script.core.values import MAX_INT_BITS
 
 if TYPE_CHECKING:
     from modelcheck.readers.script.core.interpreter import Interpreter
@@ -60,7 +62,24 @@ class ExpressionEvaluator:
         value = node.value
         if isinstance(value, (bytes, complex)) or value is Ellipsis:
             return UNKNOWN
+        if isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
+            # str() of it raises past 4300 digits; computed ints are bounded the same way
+            return self.value_too_large(node, f"an integer literal of {value.bit_length()} bits")
         return value
+
+    # -- size bounds ---------------------------------------------------------------------------
+
+    def bounded(self, value: Any, node: ast.AST | None) -> Any:
+        """``value``, or UNKNOWN (noted for MC003) when it is past the size bound of ``sizes``."""
+        if isinstance(value, (tuple, list, dict)) and too_heavy(value):
+            return self.value_too_large(node, f"a value of more than {MAX_VALUE_WEIGHT} parts")
+        return value
+
+    def value_too_large(self, node: ast.AST | None, what: str = "a value past the size bound") -> Any:
+        """Note that the value built at ``node`` is treated as unknown; returns UNKNOWN."""
+        notes: dict[tuple[str, int | None], str] = self.__dict__.setdefault("incomplete_notes", {})
+        notes.setdefault((self.ctx.path, getattr(node, "lineno", None)), what)
+        return UNKNOWN
 
     def _eval_Name(self, node: ast.Name, env: Env) -> Any:
         value = env.lookup(node.id)
@@ -115,11 +134,11 @@ class ExpressionEvaluator:
 
     def _eval_Tuple(self, node: ast.Tuple, env: Env) -> Any:
         items = self._elements(node.elts, env)
-        return tuple(items) if items is not None else UNKNOWN
+        return self.bounded(tuple(items), node) if items is not None else UNKNOWN
 
     def _eval_List(self, node: ast.List, env: Env) -> Any:
         items = self._elements(node.elts, env)
-        return items if items is not None else UNKNOWN
+        return self.bounded(items, node) if items is not None else UNKNOWN
 
     def _eval_Set(self, node: ast.Set, env: Env) -> Any:
         self._elements(node.elts, env)
@@ -156,7 +175,7 @@ class ExpressionEvaluator:
                 known = False
             else:
                 result[key] = value
-        return result if known else UNKNOWN
+        return self.bounded(result, node) if known else UNKNOWN
 
     def _eval_JoinedStr(self, node: ast.JoinedStr, env: Env) -> Any:
         return UNKNOWN  # f-strings: not worth modelling
@@ -171,7 +190,7 @@ class ExpressionEvaluator:
             return right.binop(self, op, left, True, node)
         if left is UNKNOWN or right is UNKNOWN:
             return UNKNOWN
-        return const_binop(op, left, right)
+        return self.bounded(const_binop(op, left, right), node)
 
     def _eval_UnaryOp(self, node: ast.UnaryOp, env: Env) -> Any:
         value = self.eval(node.operand, env)
@@ -260,7 +279,7 @@ class ExpressionEvaluator:
 
     def _eval_ListComp(self, node: ast.ListComp, env: Env) -> Any:
         results = self._comprehension(node.generators, env, lambda scope: self.eval(node.elt, scope))
-        return results if results is not None else UNKNOWN
+        return self.bounded(results, node) if results is not None else UNKNOWN
 
     _eval_GeneratorExp = _eval_ListComp
 
@@ -268,7 +287,7 @@ class ExpressionEvaluator:
         pairs = self._comprehension(node.generators, env, lambda scope: (self.eval(node.key, scope), self.eval(node.value, scope)))
         if pairs is None or not all(k is not UNKNOWN and _hashable(k) for k, _ in pairs):
             return UNKNOWN
-        return dict(pairs)
+        return self.bounded(dict(pairs), node)
 
     def _eval_SetComp(self, node: ast.SetComp, env: Env) -> Any:
         return UNKNOWN
@@ -394,7 +413,7 @@ class ExpressionEvaluator:
             else:
                 env.vars[param.arg] = UNKNOWN
         if spec.vararg is not None:
-            env.vars[spec.vararg.arg] = UNKNOWN if rest_unknown else tuple(a.value for a in values[len(positional):])
+            env.vars[spec.vararg.arg] = UNKNOWN if rest_unknown else self.bounded(tuple(a.value for a in values[len(positional):]), node)
         for param, default in zip(spec.kwonlyargs, fn.kw_defaults):
             if param.arg in kwargs:
                 env.vars[param.arg] = kwargs[param.arg].value
@@ -402,7 +421,7 @@ class ExpressionEvaluator:
                 env.vars[param.arg] = default if default is not _MISSING else UNKNOWN
         if spec.kwarg is not None:
             named = {p.arg for p in positional} | {p.arg for p in spec.kwonlyargs}
-            env.vars[spec.kwarg.arg] = UNKNOWN if rest_unknown else {k: a.value for k, a in kwargs.items() if k not in named}
+            env.vars[spec.kwarg.arg] = UNKNOWN if rest_unknown else self.bounded({k: a.value for k, a in kwargs.items() if k not in named}, node)
         previous, previous_frame = self.ctx, self.frame_id
         self.ctx = fn.module
         self.depth += 1
@@ -615,7 +634,16 @@ def _make_builtins() -> dict[str, Builtin]:
         "getattr": _b_getattr,
         "print": _b_none,
     }
-    return {name: Builtin(name, func) for name, func in table.items()}
+    return {name: Builtin(name, _size_bounded(func)) for name, func in table.items()}
+
+
+def _size_bounded(func: Callable[..., Any]) -> Callable[..., Any]:
+    """A builtin whose result is held to the size bound (``zip(t, t)`` doubles a value in one call)."""
+
+    def call(it: Interpreter, args: list[Arg], kwargs: dict[str, Arg], node: ast.Call) -> Any:
+        return it.bounded(func(it, args, kwargs, node), node)
+
+    return call
 
 
 def pure_call(path: str, values: list[Any]) -> Any:

@@ -10,6 +10,7 @@ import math
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from modelcheck.ir import Location
+from modelcheck.readers.script.core.sizes import MAX_VALUE_WEIGHT, grown, too_heavy, weight
 
 if TYPE_CHECKING:
     from modelcheck.readers.script.core.interpreter import Interpreter
@@ -174,6 +175,12 @@ class BoundMethod(Obj):
         values = [a.value for a in args]
         target = self.target
         if isinstance(target, list) and self.name in ("append", "extend", "insert"):
+            after = weight(target) + sum(weight(v) for v in values)
+            if after > MAX_VALUE_WEIGHT:
+                target[:] = []  # past the size bound: the list becomes unknown
+                it.poison(target)
+                it.value_too_large(node)
+                return None
             if self.name == "append" and len(values) == 1 and len(target) < MAX_SEQUENCE:
                 target.append(values[0])
             elif self.name == "extend" and len(values) == 1 and isinstance(values[0], (list, tuple)) and len(target) + len(values[0]) < MAX_SEQUENCE:
@@ -183,7 +190,10 @@ class BoundMethod(Obj):
             else:
                 target[:] = []  # we no longer know the contents: forget them
                 it.poison(target)
+            grown(target, after)
             return None
+        if any(too_heavy(v) for v in (target, *values)):
+            return UNKNOWN  # hashing or comparing it would cost more than the bound
         if isinstance(target, dict) and self.name in ("update", "setdefault", "pop", "get", "keys", "values", "items", "copy"):
             if not all(_hashable(v) for v in values[:1]):
                 return UNKNOWN
@@ -195,6 +205,8 @@ class BoundMethod(Obj):
         if any(v is UNKNOWN for v in values) or kwargs:
             return UNKNOWN
         if isinstance(target, str):
+            if self.name in ("split", "rsplit", "splitlines") and len(target) > MAX_SEQUENCE:
+                return UNKNOWN  # a 9 MB literal would split into millions of parts
             if self.name == "join":
                 items = values[0] if values else None
                 if not isinstance(items, (list, tuple)) or not all(isinstance(s, str) for s in items):
@@ -329,6 +341,9 @@ def assigned_names(stmts: Iterable[ast.AST]) -> set[str]:
 
 
 def _hashable(value: Any) -> bool:
+    """Whether ``value`` can be a dict key: hashable, and cheap to hash (see ``sizes``)."""
+    if too_heavy(value):
+        return False
     try:
         hash(value)
     except TypeError:
@@ -345,6 +360,8 @@ def same_value(a: Any, b: Any) -> bool:
     if isinstance(a, (int, float, str, bool, bytes)) or a is None:
         return a == b
     if isinstance(a, tuple):
+        if too_heavy(a) or too_heavy(b):
+            return False
         return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b))
     return False
 
@@ -478,13 +495,20 @@ _COMPARE: dict[type, Callable[[Any, Any], bool]] = {
 
 
 def _comparable(value: Any) -> bool:
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return True
-    if isinstance(value, (tuple, list)) and len(value) < 10_000:
-        return all(_comparable(v) for v in value)
-    if isinstance(value, range):
-        return True
-    return False
+    """Plain data whose comparison costs at most the size bound (checked without recursion)."""
+    if too_heavy(value):
+        return False
+    stack, seen = [value], set()
+    while stack:
+        item = stack.pop()
+        if item is None or isinstance(item, (bool, int, float, str, range)):
+            continue
+        if not isinstance(item, (tuple, list)) or len(item) >= 10_000:
+            return False
+        if id(item) not in seen:
+            seen.add(id(item))
+            stack.extend(item)
+    return True
 
 
 class _Bind:
