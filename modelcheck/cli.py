@@ -55,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     from modelcheck.fix.cli_hook import add_fix_arguments
 
     add_fix_arguments(parser)
+    from modelcheck.parallel import add_jobs_argument
+
+    add_jobs_argument(parser)
     return parser
 
 
@@ -99,7 +102,7 @@ def _check(argv: list[str]) -> int:
     except ConfigError as error:
         return _usage_error(str(error))
     settings = settings.with_overrides(**flag_overrides(args))
-    result = check_paths(paths, settings)
+    result = check_paths(paths, settings, jobs=args.jobs)
     if args.skip_unrecognized or args.files_from:
         result.findings = [f for f in result.findings if f.code != "MC002"]
     if args.fix or args.diff:
