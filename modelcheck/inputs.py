@@ -109,7 +109,7 @@ def read_files(files: list[tuple[str, bool]], problems: list[Finding] | None = N
 
 def _not_a_regular_file(name: str) -> str | None:
     """Why ``name`` cannot be read as a file (a FIFO would block forever, /dev/zero never ends); None if it can."""
-    from modelcheck.readers.model.keras_file import describe_special_file
+    from modelcheck.filetypes import describe_special_file
 
     try:
         described = describe_special_file(os.stat(name).st_mode)

@@ -48,6 +48,8 @@ def _corpus(root: Path, folders: int = 6) -> Path:
         (folder / "train.py").write_text(TRAIN.format(**facts))
         (folder / "predict.py").write_text(PREDICT.format(**facts))
         (folder / "utils.py").write_text("import os\n\ndef ensure(path):\n    os.makedirs(path, exist_ok=True)\n")
+    for team in range(3):
+        (root / f"team{team}").mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "tests" / "fixtures" / "models" / "all_frozen.h5", root / "team0" / "all_frozen.h5")
     shutil.copy(ROOT / "tests" / "fixtures" / "models" / "functional_nested.keras", root / "team1" / "nested.keras")
     (root / "team2" / "train_config.yaml").write_text(EXAMPLE_YAML)
@@ -154,3 +156,45 @@ def test_jobs_below_one_is_a_usage_error(value):
     assert result.returncode == 2
     assert f"argument --jobs/-j: give at least 1 process, not {int(value)}" in result.stderr
     assert result.stdout == ""
+
+
+IMPORTS = """
+import sys, json
+from modelcheck.cli import main
+import io, contextlib
+with contextlib.redirect_stdout(io.StringIO()):
+    main(sys.argv[1:])
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def _imported(*args: str) -> set[str]:
+    import json
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
+    result = subprocess.run([sys.executable, "-c", IMPORTS, *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    return set(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+# What a one-script run has no use for: the pool, the model-file reader (zip, HDF5), the probe,
+# OpenSSL (baselines hash lines). Each is imported where it is used.
+NOT_FOR_ONE_SCRIPT = {
+    "multiprocessing", "concurrent.futures", "zipfile", "hashlib", "h5py",
+    "modelcheck.readers.model.keras_file", "modelcheck.probe.run", "modelcheck.fix.apply",
+}
+
+
+def test_one_script_imports_only_what_it_uses(tmp_path):
+    script = tmp_path / "train.py"
+    script.write_text(TRAIN.format(size=224, classes=3))
+    imported = _imported(str(script), "--jobs", "2")
+    assert "modelcheck.readers.script.reader" in imported
+    assert imported & NOT_FOR_ONE_SCRIPT == set()
+
+
+def test_a_folder_of_folders_does_import_the_pool(tmp_path):
+    _corpus(tmp_path / "repo", folders=2)
+    imported = _imported(str(tmp_path / "repo"), "--jobs", "2", "--format", "json")
+    assert {"multiprocessing", "concurrent.futures"} <= imported

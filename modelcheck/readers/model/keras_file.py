@@ -20,7 +20,6 @@ import pickletools
 import re
 import select
 import signal
-import stat
 import struct
 import sys
 import time
@@ -31,6 +30,7 @@ from pathlib import Path
 from typing import IO, Any, Callable
 
 from modelcheck.errors import InputError, NoSetup
+from modelcheck.filetypes import describe_special_file
 from modelcheck.ir import CodeObject, Location, TrainingSetup
 from modelcheck.readers.model.model_config import printable, setup_from_configs
 
@@ -110,23 +110,6 @@ def open_regular_file(path: str) -> IO[bytes]:
     except BaseException:
         os.close(fd)
         raise
-
-
-def describe_special_file(mode: int) -> str | None:
-    """'a directory', 'a named pipe (FIFO)', ... for anything that is not a regular file."""
-    if stat.S_ISREG(mode):
-        return None
-    if stat.S_ISDIR(mode):
-        return "a directory"
-    if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO)"
-    if stat.S_ISCHR(mode):
-        return "a character device"
-    if stat.S_ISBLK(mode):
-        return "a block device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "a special file"
 
 
 # --- JSON ----------------------------------------------------------------------------
