@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 Files = list[tuple[str, bool]]
 Checked = tuple[set["Finding"], list["TrainingSetup"]]
 
-CHUNKS_PER_WORKER = 4  # enough to even out a slow folder, few enough to keep pickling cheap
+CHUNKS_PER_WORKER = 12  # the last chunk to finish sets the end: small ones even the workers out; each costs ~1 ms
 _MAX_WEIGHT = 200_000  # a model file's size says little about its reading time: its weights are never read
 
 
@@ -193,6 +193,7 @@ def _run_pool(chunks: list[Files], settings: Settings, workers: int, check: Call
 
     global _work
     _work = (settings, check)
+    gc.freeze()  # the workers' collections then skip (and never copy) the pages they inherit
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker)
     futures: list[Future[Checked]] = []
     try:
@@ -210,6 +211,7 @@ def _run_pool(chunks: list[Files], settings: Settings, workers: int, check: Call
         raise
     finally:
         _work = None
+        gc.unfreeze()
 
 
 def _stop(pool: object, futures: list[Future[Checked]]) -> None:
