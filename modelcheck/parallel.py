@@ -70,7 +70,7 @@ def tasks_for(files: Files) -> list[Files]:
     tasks: list[Files] = []
     folders: dict[str, int] = {}  # folder -> index of its scripts' task
     for name, explicit in files:
-        if not name.lower().endswith(".py"):
+        if not _is_script(name):
             tasks.append([(name, explicit)])
             continue
         folder = os.path.dirname(os.path.abspath(name))
@@ -80,6 +80,13 @@ def tasks_for(files: Files) -> list[Files]:
             folders[folder] = len(tasks)
             tasks.append([(name, explicit)])
     return tasks
+
+
+def _is_script(name: str) -> bool:
+    """What ``inputs`` reads together, after every other file (the scripts of a folder are linked)."""
+    from modelcheck.inputs import SCRIPT_SUFFIXES
+
+    return os.path.splitext(name)[1].lower() in SCRIPT_SUFFIXES
 
 
 def fork_is_safe() -> bool:
@@ -114,7 +121,7 @@ def _import_readers(files: Files) -> None:
     from modelcheck.engine import registered_codes
 
     registered_codes()  # loads every rule module
-    if any(name.lower().endswith(".py") for name, _ in files):
+    if any(_is_script(name) for name, _ in files):
         import modelcheck.readers.script.reader  # noqa: F401
 
 
@@ -165,7 +172,7 @@ def _in_serial_order(setups: list[TrainingSetup], files: Files) -> list[Training
     position = {name: index for index, (name, _) in enumerate(files)}
 
     def key(setup: TrainingSetup) -> tuple[bool, int]:
-        return setup.path.lower().endswith(".py"), position.get(setup.path, len(position))
+        return _is_script(setup.path), position.get(setup.path, len(position))
 
     return sorted(setups, key=key)  # stable: a path not among the files keeps its place
 
