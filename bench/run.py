@@ -1,7 +1,7 @@
 """Benchmarks: whole-process wall time and peak memory of modelcheck vs what a user would
 otherwise run. Reproduces the tables in BENCHMARKS.md:
 
-    python bench/run.py [--quick] [--only models,scripts,precommit,probe,hostile] [--write]
+    python bench/run.py [--quick] [--only models,scripts,speed,precommit,probe,hostile] [--write]
 
 Model files are built once with Keras (weights=None) into .bench/ and reused.
 """
@@ -84,7 +84,7 @@ def bench_scripts(quick: bool) -> list[str]:
         target = folder / f"s{index // len(sources):03d}" / source.parent.name / source.name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(source, target)
-    wall, peak = measure([PY, "-m", "modelcheck", "--format", "json", str(folder)], 3)
+    wall, peak = measure([PY, "-m", "modelcheck", "--format", "json", "--jobs", "1", str(folder)], 3)
     startup, _ = measure([PY, "-m", "modelcheck", "--version"], 7)
     one, one_mb = measure([PY, "-m", "modelcheck", str(ROOT / "examples" / "seed000" / "train_functional.py")], 7)
     return [
@@ -102,6 +102,12 @@ def bench_probe(quick: bool) -> list[str]:
         return ["(bench/probe_bench.py not present)"]
     result = subprocess.run([PY, str(script)] + (["--quick"] if quick else []), env=ENV, capture_output=True, text=True)
     return result.stdout.strip().splitlines() or [f"probe bench failed: {result.stderr[-400:]}"]
+
+
+def bench_speed(quick: bool) -> list[str]:
+    script = ROOT / "bench" / "speed_bench.py"
+    result = subprocess.run([PY, str(script), "--runs", "3" if quick else "7"], env=ENV, capture_output=True, text=True)
+    return result.stdout.strip().splitlines() or [f"speed bench failed: {result.stderr[-400:]}"]
 
 
 def bench_precommit(quick: bool) -> list[str]:
@@ -136,6 +142,7 @@ def header() -> list[str]:
 SECTIONS = {
     "models": ("Model files, static check vs `keras.models.load_model`", bench_models),
     "scripts": ("Training scripts and start-up", bench_scripts),
+    "speed": ("Script corpora: console vs JSON, `--jobs 1` vs `--jobs 2`", bench_speed),
     "probe": ("Training probe", bench_probe),
     "precommit": ("pre-commit hook", bench_precommit),
     "hostile": ("Hostile inputs: how fast the bounds give up", bench_hostile),

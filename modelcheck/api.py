@@ -277,11 +277,9 @@ def _check_paths(paths: list[str], data: Any, settings: Settings) -> Report:
 
 
 def _report(setups: list[TrainingSetup], findings: Iterable[Finding], settings: Settings, files: int) -> Report:
-    from modelcheck.engine import run_rules
+    from modelcheck.engine import check_setups
 
-    found = set(findings)
-    for setup in setups:
-        found.update(run_rules(setup, settings))
+    found = set(findings) | check_setups(setups, settings)
     return Report(tuple(sorted(found)), settings.fail_on, files, tuple(setups))
 
 

@@ -12,7 +12,6 @@ baseline works from any working directory.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections import Counter
@@ -101,6 +100,8 @@ def finding_key(finding: Finding, root: Path, lines: "_Lines") -> Key:
         content = f"layer\0{where.layer}\0{finding.message}"
     else:
         content = f"file\0{where.key or ''}\0{finding.message}"
+    import hashlib  # lazy: OpenSSL's start-up is paid only when a baseline is read or written
+
     digest = hashlib.sha256(content.encode("utf-8")).hexdigest()[:16]
     return finding.code, _relative(where.path, root), digest
 

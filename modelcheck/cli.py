@@ -76,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     files.add_argument("--no-config", action="store_true", help="ignore pyproject.toml settings")
     files.add_argument("--baseline", metavar="FILE", help="report only findings not recorded in FILE (see --write-baseline)")
     files.add_argument("--write-baseline", metavar="FILE", help="record the current findings in FILE and exit 0")
+    from modelcheck.parallel import add_jobs_argument
+
+    add_jobs_argument(files)
     return parser
 
 
@@ -152,7 +155,7 @@ def _check(argv: list[str]) -> int:
 
         paths = [p for p in paths if not is_excluded(stdin_path if p == "-" and stdin_path else p, settings.exclude)]
     try:
-        result = _run(paths, settings, stdin_path)
+        result = _run(paths, settings, stdin_path, args.jobs)
     except UnknownCodeError as error:  # an unknown code in an inline suppression
         return _usage_error(str(error))
     if args.skip_unrecognized or args.files_from:
@@ -200,12 +203,12 @@ def _check(argv: list[str]) -> int:
     return EXIT_FINDINGS if failing and not args.exit_zero else EXIT_OK
 
 
-def _run(paths: list[str], settings: Settings, stdin_path: str | None) -> Result:
+def _run(paths: list[str], settings: Settings, stdin_path: str | None, jobs: int = 1) -> Result:
     """Check the paths; ``-`` is stdin, checked as a file named ``stdin_path``."""
     from modelcheck.runner import check_paths
 
     if stdin_path is None:
-        return check_paths(paths, settings)
+        return check_paths(paths, settings, jobs=jobs)
     import os
     import tempfile
     from dataclasses import replace
@@ -215,7 +218,7 @@ def _run(paths: list[str], settings: Settings, stdin_path: str | None) -> Result
         temporary = os.path.join(folder, os.path.basename(stdin_path) or "stdin.py")
         with open(temporary, "w", encoding="utf-8") as handle:
             handle.write(text)
-        result = check_paths([temporary if p == "-" else p for p in paths], settings)
+        result = check_paths([temporary if p == "-" else p for p in paths], settings, jobs=jobs)
         # Findings and sources name the file as the user did, not the temporary copy.
         rename = {os.path.relpath(temporary): stdin_path, temporary: stdin_path}
         result.findings = sorted(

@@ -84,10 +84,33 @@ def run_rules(setup: TrainingSetup, settings: Settings) -> list[Finding]:
     Unused suppressions in the setup's source are reported as MC004. An unknown code in a
     suppression comment raises :class:`modelcheck.codes.UnknownCodeError` (a usage error).
     """
+    return sorted(check_setups([setup], settings))
+
+
+def check_setups(setups: Iterable[TrainingSetup], settings: Settings) -> set[Finding]:
+    """The rules over several setups; a script with several models gives several setups of one file.
+
+    A suppression comment is unused (MC004) only when it silenced nothing in any setup of its file.
+    """
     _load_checks()
+    found: set[Finding] = set()
+    used: dict[str, set[int]] = {}
+    first: dict[str, tuple[TrainingSetup, dict[int, Suppression]]] = {}
+    for setup in setups:
+        if setup.path not in first:  # the setups of one file share its text
+            first[setup.path] = (setup, suppressions(setup.source_lines, setup.path))
+        comments = first[setup.path][1]
+        found.update(_rule_findings(setup, settings, comments, used.setdefault(setup.path, set())))
+    for path, (setup, comments) in first.items():
+        ignored_here = _per_file_ignores(path, settings)
+        if settings.is_selected("MC004") and not _matches("MC004", ignored_here):
+            found.update(_unused(comments, used[path], setup, settings, ignored_here))
+    return found
+
+
+def _rule_findings(setup: TrainingSetup, settings: Settings, comments: dict[int, Suppression], used: set[int]) -> set[Finding]:
+    """The selected rules' findings on one setup that no comment suppresses (``used`` collects the comments that did)."""
     ignored_here = _per_file_ignores(setup.path, settings)
-    comments = suppressions(setup.source_lines, setup.path)
-    used: set[int] = set()
     found: set[Finding] = set()
     for code, funcs in _REGISTRY.items():
         if not settings.is_selected(code) or _matches(code, ignored_here):
@@ -101,9 +124,7 @@ def run_rules(setup: TrainingSetup, settings: Settings) -> list[Finding]:
                     found.add(finding)
                 else:
                     used.add(comment.line)
-    if settings.is_selected("MC004") and not _matches("MC004", ignored_here):
-        found.update(_unused(comments, used, setup, settings, ignored_here))
-    return sorted(found)
+    return found
 
 
 def _guarded(code: str, func: RuleFunc, setup: TrainingSetup, settings: Settings) -> list[Finding]:

@@ -104,9 +104,14 @@ def load(
 
     ``time_limit``: seconds per file (default: ``$MODELCHECK_READ_TIMEOUT`` or 60; 0: none).
     """
-    limit = read_timeout() if time_limit is None else time_limit
     files, problems = discover(paths, exclude)
-    loaded = Loaded(findings=problems, files=[name for name, _ in files])
+    return read_files(files, problems, time_limit)
+
+
+def read_files(files: list[tuple[str, bool]], problems: list[Finding] | None = None, time_limit: float | None = None) -> Loaded:
+    """Read discovered ``(file, named_explicitly)`` pairs (see ``load``); never raises for bad input."""
+    limit = read_timeout() if time_limit is None else time_limit
+    loaded = Loaded(findings=list(problems or ()), files=[name for name, _ in files])
     scripts: list[tuple[str, bool]] = []
     with _Alarm() as alarm:
         for name, explicit in files:
@@ -127,7 +132,7 @@ def load(
 
 def _not_a_regular_file(name: str) -> str | None:
     """Why ``name`` cannot be read as a file (a FIFO would block forever, /dev/zero never ends); None if it can."""
-    from modelcheck.readers.model.keras_file import describe_special_file
+    from modelcheck.filetypes import describe_special_file
 
     try:
         described = describe_special_file(os.stat(name).st_mode)

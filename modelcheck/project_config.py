@@ -160,7 +160,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
         import tomllib  # type: ignore[import-not-found]
     except ModuleNotFoundError:  # Python 3.10
         import tomli as tomllib  # type: ignore[no-redef]
-    from modelcheck.readers.model.keras_file import open_regular_file
+    from modelcheck.filetypes import open_regular_file
     from modelcheck.errors import InputError
 
     try:
@@ -190,7 +190,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 def _bracket_depth(text: str) -> int:
     """An upper bound of the nesting of arrays and inline tables (brackets in strings count too)."""
-    from modelcheck.readers.model.keras_file import json_depth
+    from modelcheck.readers.model.json_text import json_depth
 
     return json_depth(text.replace("{", "[").replace("}", "]").encode("utf-8", "replace"))
 

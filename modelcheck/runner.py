@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from modelcheck.engine import filter_findings, run_rules
+from modelcheck.engine import check_setups, filter_findings, run_rules
 from modelcheck.findings import Finding
-from modelcheck.inputs import load
+from modelcheck.inputs import discover, read_files
 from modelcheck.ir import TrainingSetup
 from modelcheck.settings import Settings
 
@@ -22,14 +22,27 @@ class Result:
         return {name: lines for setup in self.setups for name, lines in setup.sources().items()}
 
 
-def check_paths(paths: list[str], settings: Settings | None = None) -> Result:
-    """Read every path (files or directories) and check it; never raises for bad input."""
+def check_paths(paths: list[str], settings: Settings | None = None, jobs: int = 1) -> Result:
+    """Read every path (files or directories) and check it; never raises for bad input.
+
+    ``jobs``: processes to check in (see ``modelcheck.parallel``); the result is the same for any number.
+    """
+    from modelcheck.parallel import check_files, fewer_collections
+
     settings = settings or Settings()
-    loaded = load(paths, exclude=settings.exclude, assume_pretrained=settings.assume_pretrained)
+    files, problems = discover(paths, settings.exclude)
+    with fewer_collections():
+        findings, setups = check_files(files, settings, jobs, check_files_here)
+    findings.update(filter_findings(problems, settings))
+    return Result(findings=sorted(findings), setups=setups, files=[name for name, _ in files])
+
+
+def check_files_here(files: list[tuple[str, bool]], settings: Settings) -> tuple[set[Finding], list[TrainingSetup]]:
+    """Read discovered files in this process and run the rules: the findings (a set) and the setups in reading order."""
+    loaded = read_files(files)
     findings = set(filter_findings(loaded.findings, settings))
-    for setup in loaded.setups:
-        findings.update(run_rules(setup, settings))
-    checked = set(loaded.files)
+    findings.update(check_setups(loaded.setups, settings))
+    checked = {name for name, _ in files}
     for companion in loaded.companions:  # a training script read for a predict.py checked alone
         findings.update(f for f in run_rules(companion, settings) if f.location.path in checked)
-    return Result(findings=sorted(findings), setups=loaded.setups, files=loaded.files)
+    return findings, loaded.setups

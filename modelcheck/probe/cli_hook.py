@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modelcheck.findings import Finding
-from modelcheck.probe.report import ProbeReport
+
+if TYPE_CHECKING:  # the probe package is imported only when --probe runs
+    from modelcheck.probe.report import ProbeReport
 
 
 def _positive_int(text: str) -> int:

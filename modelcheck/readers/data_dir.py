@@ -75,7 +75,20 @@ def _is_dir(entry: os.DirEntry) -> bool:
 
 
 def _channels(path: str) -> int | None:
-    """Channels from the image header only (Pillow reads no pixel data for .mode)."""
+    """Channels from the image header only (Pillow reads no pixel data for .mode).
+
+    PNG and JPEG headers are read here, as Pillow reads them, so that the common
+    case never imports Pillow (a fifth of a one-script run); other formats, and
+    headers not understood here, go to Pillow.
+    """
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(_HEADER_BYTES)
+    except OSError:
+        return None
+    known = _png_channels(head) if head.startswith(_PNG) else _jpeg_channels(head) if head.startswith(b"\xff\xd8") else None
+    if known is not None:
+        return known or None  # 0: a palette image, whose channel count Pillow leaves unknown too
     try:
         from PIL import Image  # lazy: only when a data directory is actually inspected
     except ImportError:
@@ -85,3 +98,39 @@ def _channels(path: str) -> int | None:
             return _CHANNELS.get(image.mode)
     except Exception:  # corrupt or unsupported image: the channel count is unknown
         return None
+
+
+_HEADER_BYTES = 65_536  # a JPEG's frame header follows its EXIF/ICC segments, rarely beyond 64 KB
+_PNG = b"\x89PNG\r\n\x1a\n"
+# PNG colour type -> channels of the mode Pillow opens it in (0 L/1/I;16, 2 RGB, 3 P: unknown, 4 LA, 6 RGBA).
+_PNG_CHANNELS = {0: 1, 2: 3, 3: 0, 4: 2, 6: 4}
+_JPEG_FRAMES = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+
+
+def _png_channels(head: bytes) -> int | None:
+    """The colour type in IHDR, the first chunk (signature, length, b'IHDR', width, height, depth, type)."""
+    if len(head) < 26 or head[12:16] != b"IHDR":
+        return None
+    return _PNG_CHANNELS.get(head[25])
+
+
+def _jpeg_channels(head: bytes) -> int | None:
+    """The component count of the first frame header (SOFn): 1 L, 3 RGB/YCbCr, 4 CMYK."""
+    position = 2
+    while position + 4 <= len(head):
+        if head[position] != 0xFF:
+            return None
+        marker = head[position + 1]
+        if marker == 0xFF:  # fill byte
+            position += 1
+            continue
+        length = int.from_bytes(head[position + 2:position + 4], "big")
+        if marker in _JPEG_FRAMES:
+            if position + 10 > len(head) or length < 8:
+                return None
+            components = head[position + 9]
+            return components if components in (1, 3, 4) else None
+        if marker == 0xDA or length < 2:  # scan data before any frame header: not understood here
+            return None
+        position += 2 + length
+    return None

@@ -11,11 +11,11 @@ MC601 scan for pickles).
 from __future__ import annotations
 
 import os
-import stat
 from pathlib import Path
 from typing import IO
 
 from modelcheck.errors import InputError
+from modelcheck.filetypes import describe_special_file, open_regular_file
 from modelcheck.ir import TrainingSetup
 from modelcheck.readers.model.code_scan import pickle_summary
 from modelcheck.readers.model.h5_file import attr_text, read_h5
@@ -62,35 +62,5 @@ def read_model_file(path: str) -> TrainingSetup:
     raise InputError("not a Keras model file (expected .keras zip, HDF5 or model JSON)")
 
 
-def open_regular_file(path: str) -> IO[bytes]:
-    """Open a path for reading only if it is a regular file (never block on a FIFO or a device)."""
-    described = describe_special_file(os.stat(path).st_mode)
-    if described:
-        raise InputError(f"is {described}, not a regular file")
-    # O_NONBLOCK: if the path was swapped for a FIFO since the stat, open() still returns at once.
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-    try:
-        described = describe_special_file(os.fstat(fd).st_mode)
-        if described:
-            raise InputError(f"is {described}, not a regular file")
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
 
 
-def describe_special_file(mode: int) -> str | None:
-    """'a directory', 'a named pipe (FIFO)', ... for anything that is not a regular file."""
-    if stat.S_ISREG(mode):
-        return None
-    if stat.S_ISDIR(mode):
-        return "a directory"
-    if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO)"
-    if stat.S_ISCHR(mode):
-        return "a character device"
-    if stat.S_ISBLK(mode):
-        return "a block device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "a special file"
