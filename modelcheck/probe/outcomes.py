@@ -19,6 +19,10 @@ OOM_HINT = (
     "Probe on the CPU (CUDA_VISIBLE_DEVICES=''), with a smaller input size, or freeze the backbone so the "
     "frozen-prefix cache takes it out of training."
 )
+OOM_HINT_CPU = (
+    "Free memory for the probe, or probe at a smaller input size; a frozen backbone called with training=False "
+    "is run once by the frozen-prefix cache instead of every step."
+)
 REBUILD_HINT = (
     "Probe the saved model file instead (model.save('model.keras'), then modelcheck --probe model.keras), "
     "or probe the live model from your code with modelcheck.probe.probe(model)."

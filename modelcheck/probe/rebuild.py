@@ -27,7 +27,7 @@ from modelcheck.probe.build import (
     loss_identity,
     walk_layers,
 )
-from modelcheck.probe.weights import WeightsChoice, choose
+from modelcheck.probe.weights import WeightsChoice, choose, served_from
 
 
 def from_setup(setup: TrainingSetup, trust_model_code: bool = False, weights_mode: str = "cache") -> PreparedModel:
@@ -194,14 +194,14 @@ class _GraphBuilder:
         if factory is None:
             raise ProbeUnsupported(f"backbone {bb.name} is not in keras.applications of Keras {keras.__version__}")
         choice = choose(bb.name, bool(bb.include_top), shape, bb.weights, self.weights_mode)
-        kwargs: dict[str, Any] = {"weights": choice.weights, "include_top": bool(bb.include_top), "input_shape": shape}
+        kwargs: dict[str, Any] = {"weights": choice.keras_argument, "include_top": bool(bb.include_top), "input_shape": shape}
         accepted = inspect.signature(factory).parameters
         if bb.include_preprocessing is not None and "include_preprocessing" in accepted:
             kwargs["include_preprocessing"] = bb.include_preprocessing
         if name and "name" in accepted:
             kwargs["name"] = name
         try:
-            application = factory(**kwargs)
+            application = self._pretrained(factory, kwargs, choice)
         except Exception as error:  # a weights file of another input size or variant: say so, build it random
             if choice.weights is None:
                 raise
@@ -215,6 +215,17 @@ class _GraphBuilder:
                 sub.trainable = False
         self.weights.append(choice)
         return application
+
+    @staticmethod
+    def _pretrained(factory: Any, kwargs: dict[str, Any], choice: WeightsChoice) -> Any:
+        """Build with the chosen weights; ConvNeXt refuses ImageNet weights under a name without its variant."""
+        with served_from(choice):
+            try:
+                return factory(**kwargs)
+            except ValueError:
+                if choice.weights is None or "name" not in kwargs:
+                    raise
+                return factory(**{k: v for k, v in kwargs.items() if k != "name"})
 
     def _layer(self, layer: Layer) -> Any:
         keras = self.keras

@@ -4,19 +4,24 @@
 ``$KERAS_HOME/models`` (by default ``~/.keras/models``) under a file name that
 depends on the backbone, ``include_top`` and, for MobileNet and MobileNetV2,
 ``alpha`` and the input size. :func:`cache_file_name` spells those names as
-``keras/src/applications/*.py`` does (Keras 3.x). The probe builds the backbone
-with ``weights=<that file>``: Keras loads it without checking its hash and
-without any network access, whereas ``weights='imagenet'`` would re-download a
-file whose hash differs (and delete it when the download fails).
+``keras/src/applications/*.py`` does (Keras 3.x), so the probe knows before
+building anything whether the file is there.
 
-No Keras import here: the names are plain data.
+The backbone is then built with ``weights='imagenet'`` (the exact layer layout
+the user's script gets: EfficientNet B0–B7 gain a Rescaling layer only then)
+while :func:`served_from` answers Keras's ``get_file`` from the cache folder:
+no hash check (a hash mismatch would make Keras re-download the file, and
+delete it when the download fails) and never a network access.
+
+Keras is imported only inside :func:`served_from`.
 """
 
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Iterator, Sequence
 
 MODES = ("cache", "download", "none")
 """``--probe-weights`` values besides a path."""
@@ -101,13 +106,56 @@ class WeightsChoice:
 
     backbone: str
     weights: str | None
-    """The ``weights=`` argument: a file path, 'imagenet' (Keras downloads it) or None (random)."""
+    """A weights file, 'imagenet' (Keras downloads it if needed) or None (random)."""
     description: str
-    """'ResNet50: ImageNet weights from the Keras cache (/home/u/.keras/models/…)'."""
+    """'ResNet50: ImageNet weights from /home/u/.keras/models/…'."""
+    exact: bool = False
+    """True when ``weights`` is a file the user named (served whatever name Keras asks for)."""
 
     @property
     def pretrained(self) -> bool:
         return self.weights is not None
+
+    @property
+    def keras_argument(self) -> str | None:
+        """The ``weights=`` argument of the keras.applications call ('imagenet' or None)."""
+        return "imagenet" if self.weights is not None else None
+
+
+class NotCached(Exception):
+    """Keras asked for a weights file that is not where the probe looks (it never downloads)."""
+
+
+@contextmanager
+def served_from(choice: WeightsChoice) -> Iterator[None]:
+    """While building one backbone, answer Keras's ``get_file`` from the chosen file, offline.
+
+    A cached file is served only under the name Keras asks for (so a name spelled wrongly
+    here fails loudly instead of loading another network's weights); a file given with
+    ``--probe-weights PATH`` is served whatever the name. With 'imagenet' (download) or
+    random weights nothing is changed.
+    """
+    if choice.weights in (None, "imagenet"):
+        yield
+        return
+    from keras.src.utils import file_utils
+
+    original = file_utils.get_file
+    path = str(choice.weights)
+
+    def get_file(fname: Any = None, origin: Any = None, *args: Any, **kwargs: Any) -> str:
+        if choice.exact:
+            return path
+        candidate = os.path.join(os.path.dirname(path), str(fname))
+        if os.path.isfile(candidate):
+            return candidate
+        raise NotCached(f"Keras asked for {fname}, which is not in {os.path.dirname(path)}")
+
+    file_utils.get_file = get_file
+    try:
+        yield
+    finally:
+        file_utils.get_file = original
 
 
 def choose(backbone: str, include_top: bool, input_shape: Sequence[int | None] | None, requested: str | None,
@@ -131,7 +179,7 @@ def choose(backbone: str, include_top: bool, input_shape: Sequence[int | None] |
     if mode not in MODES:
         path = os.path.expanduser(mode)
         if os.path.isfile(path):
-            return WeightsChoice(backbone, path, f"{backbone}: weights from {path}")
+            return WeightsChoice(backbone, path, f"{backbone}: weights from {path}", exact=True)
         folders = [path] if os.path.isdir(path) else []
         where = f"{path}" if folders else f"{path} (no such file or folder)"
     else:
