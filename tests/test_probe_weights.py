@@ -19,10 +19,9 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, run_cli
-from modelcheck.ir import Backbone, Compile, Fit, Layer, Location, Loss, ModelGraph, Optimizer, TrainingSetup
 from modelcheck.probe.weights import cache_file_name, choose
+from probe_cases import NO_NETWORK, backbone_setup, cache_backbone, image_folders
 
-NO_NETWORK = {name: "http://127.0.0.1:9" for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")}
 
 
 @pytest.mark.parametrize(
@@ -94,45 +93,6 @@ FAMILIES = [
 ]
 
 
-def cache_backbone(folder: Path, backbone: str, shape: tuple[int, int, int], calibrate: bool = False) -> list[np.ndarray]:
-    """Write a weights=None backbone under its cache file name (legacy HDF5 weights, as Keras ships them)."""
-    import h5py
-    import keras
-    from keras.src.legacy.saving import legacy_h5_format
-
-    keras.utils.set_random_seed(1)
-    application = getattr(keras.applications, backbone)(weights=None, include_top=False, input_shape=shape)
-    if calibrate:
-        # BatchNormalization statistics of one batch, as a trained network has (not the initial 0 / 1).
-        norms = [layer for layer in application.layers if type(layer).__name__ == "BatchNormalization"]
-        for layer in norms:
-            layer.momentum = 0.0
-        application(np.random.default_rng(0).uniform(-1, 1, (32, *shape)).astype("float32"), training=True)
-        for layer in norms:
-            layer.momentum = 0.99
-    folder.mkdir(parents=True, exist_ok=True)
-    with h5py.File(folder / cache_file_name(backbone, False, shape), "w") as handle:
-        legacy_h5_format.save_weights_to_hdf5_group(handle, application)
-    return application.get_weights()
-
-
-def backbone_setup(path: str, backbone: str, shape: tuple[int, int, int], nested: str, classes: int = 3) -> TrainingSetup:
-    """The IR of `base = <backbone>(weights='imagenet', include_top=False); base.trainable = False; GAP; Dense`."""
-    layers = (
-        Layer("input_layer", "InputLayer", {"batch_shape": [None, *shape]}),
-        Layer(nested, "Functional", {}, inbound=("input_layer",), trainable=False, call_training=False),
-        Layer("pool", "GlobalAveragePooling2D", {}, inbound=(nested,)),
-        Layer("out", "Dense", {"units": classes, "activation": "softmax"}, inbound=("pool",), is_output=True),
-    )
-    bb = Backbone(backbone, weights="imagenet", include_top=False, nested_as=nested, input_shape=shape)
-    graph = ModelGraph("net", "Functional", layers, input_shapes=(shape,), output_names=("out",), backbones=(bb,))
-    return TrainingSetup(
-        path=path, kind="script", model=graph,
-        compiles=(Compile(Loss("categorical_crossentropy"), Optimizer("Adam", 1e-3), location=Location(path, line=9)),),
-        fits=(Fit("fit", location=Location(path, line=12)),),
-    )
-
-
 @pytest.mark.tf
 @pytest.mark.slow
 @pytest.mark.parametrize("backbone,shape,nested", FAMILIES, ids=[name for name, _, _ in FAMILIES])
@@ -186,20 +146,6 @@ SCRIPT = textwrap.dedent(
     model.fit(train, epochs=3)
     """
 )
-
-
-def image_folders(root: Path, classes: int = 3, per_class: int = 6, size: int = 32) -> Path:
-    from PIL import Image
-
-    rng = np.random.default_rng(0)
-    for index in range(classes):
-        folder = root / f"class_{index}"
-        folder.mkdir(parents=True)
-        colour = np.roll(np.array([200, 40, 40]), index)
-        for number in range(per_class):
-            pixels = np.clip(colour + rng.normal(0, 30, (size, size, 3)), 0, 255).astype("uint8")
-            Image.fromarray(pixels).save(folder / f"{number}.png")
-    return root
 
 
 @pytest.mark.tf
