@@ -58,6 +58,8 @@ class PreparedModel:
     stale: bool = False
     """A trainable change after a fit was never followed by compile(): Keras still trains the old set."""
     replayed: bool = False
+    stale_layers: list[str] = field(default_factory=list)
+    """Layers whose trainable flag the stale change set (names as in the setup)."""
     weights: list[str] = field(default_factory=list)
     """Where each rebuilt backbone's weights came from ('ResNet50: ImageNet weights from …'); empty for
     model files and live models, which carry their own."""

@@ -276,11 +276,14 @@ def replay(prepared: PreparedModel, setup: TrainingSetup, batch: Any, metric: st
         if kind == "freeze":
             if not _set_trainable(model, item.layers, item.trainable):
                 unmatched.append(item.target)
-            stale = stale or (compiled and fitted)
+            if compiled and fitted:
+                stale = True
+                prepared.stale_layers.extend(name for name in item.layers if name not in prepared.stale_layers)
         elif kind == "compile":
             optimizer, loss = _ir_compile_parts(item, prepared)
             compile_model(model, optimizer, loss, metric)
             compiled, fitted, stale = True, False, False
+            prepared.stale_layers.clear()
         elif compiled:
             model.train_on_batch(batch.x, batch.y)
             fitted = True

@@ -272,6 +272,7 @@ def _probe_with(
         feature_problem=problem,
         reference=reference, ab=ab_runs, stale=prepared.stale, intended_trainable=prepared.intended_trainable,
         has_batchnorm_training=_bn_trains(train_model), input_check=expected.check_inputs(model, batch, info),
+        stale_layers=list(prepared.stale_layers),
     )
     ctx.location, ctx.layer_locations = _locations(prepared)
     pipeline = prepared.setup.pipeline("train") if prepared.setup is not None else None

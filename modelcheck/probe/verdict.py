@@ -74,6 +74,8 @@ class Context:
     """Where the pipeline's scaling is declared, for MC508."""
     freeze_location: Location | None = None
     """The trainable change a stale replay ignored (script line), for MC506."""
+    stale_layers: list[str] = field(default_factory=list)
+    """Layers that trainable change named."""
 
 
 def chance_loss(loss_name: str | None, output_units: int) -> float | None:
@@ -99,6 +101,16 @@ def judge(ctx: Context) -> tuple[list[Finding], list[str]]:
     run = ctx.main
     chance = chance_loss(ctx.loss_name, ctx.output_units)
     if run.stopped == "error":
+        if ctx.stale and "optimizer was built with" in (run.error or ""):
+            # JAX (and PyTorch) Keras refuse the next fit outright where TensorFlow silently trains the old set.
+            findings.append(report(
+                "MC506",
+                f"the trainable flag of {', '.join(ctx.stale_layers[:4]) or 'some layers'} was changed after the model had "
+                f"trained and compile() was not called again: Keras refuses the next fit on this backend ({run.error})",
+                ctx.freeze_location or where,
+                hint="Call model.compile() again after changing layer.trainable.",
+            ))
+            return findings, notes
         findings.append(outcomes.failed(f"training stopped with {run.error} after {run.steps_done} steps", where))
         return findings, notes
 
