@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
+from probe_cases import image_folders
 from modelcheck.findings import Severity
 from modelcheck.ir import (
     Backbone, Compile, FreezeOp, Fit, Layer, Location, Loss, ModelGraph, Optimizer, Pipeline, Scaling, TrainingSetup,
@@ -236,18 +237,8 @@ def test_script_setup_replays_a_trainable_change_keras_ignores(tmp_path):
     assert finding.location.path == str(tmp_path / "train.py")
 
 
-def _image_folders(root: Path, classes: int = 3, per_class: int = 4, size: int = 12) -> Path:
-    from PIL import Image
-
-    rng = np.random.default_rng(0)
-    for index in range(classes):
-        folder = root / f"class_{index}"
-        folder.mkdir(parents=True)
-        colour = np.roll(np.array([200, 40, 40]), index)
-        for number in range(per_class):
-            pixels = np.clip(colour + rng.normal(0, 30, (size, size, 3)), 0, 255).astype("uint8")
-            Image.fromarray(pixels).save(folder / f"{number}.png")
-    return root
+def _image_folders(root: Path) -> Path:
+    return image_folders(root, classes=3, per_class=4, size=12)
 
 
 def test_script_with_pretrained_backbone_and_wrong_scaling(tmp_path, empty_weights_cache):

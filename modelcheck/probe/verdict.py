@@ -287,6 +287,11 @@ def _initial_loss(ctx: Context, where: Location, findings: list[Finding], notes:
         return
     if ctx.data_source == "synthetic" and ctx.untrained is not True:
         return  # a trained model is confident, and random labels make any confident model look "off"
+    if start > max(2 * chance, chance + 1.0) and ctx.frozen_prefix and (ctx.random_backbones or ctx.frozen_untrained):
+        # Random frozen layers (BatchNormalization at its initial statistics) blow features up: not the user's inputs.
+        notes.append(f"the loss before training is {fmt(start)} (chance {fmt(chance)}), but the frozen layers hold random "
+                     "weights, whose features say nothing about your inputs: not judged (MC501)")
+        return
     if start > max(2 * chance, chance + 1.0):
         findings.append(
             report(
