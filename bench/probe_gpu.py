@@ -192,7 +192,7 @@ def main() -> int:
             print(f"{case}: {row}", file=sys.stderr)
     lines = [
         f"Keras {keras.__version__}, backend {backend}, device {device}; Python {platform.python_version()}, "
-        f"{os.cpu_count()} CPUs; probe: {args.steps} steps, {args.seconds:g} s cap per run; batch of 20 of the "
+        f"{os.cpu_count()} CPUs; probe: {args.steps} steps, {args.seconds:g} s cap per run; its batch: 7 images per class of the "
         f"{CLASSES * PER_CLASS} images",
         "",
         "| case | backend | device | weights | seconds to verdict | verdict | probe run (as written) "
