@@ -214,7 +214,7 @@ def probe_prepared(prepared: build.PreparedModel, options: Options, static_findi
                 break
             if size <= 2:
                 result.findings.append(outcomes.failed(
-                    f"it ran out of memory on {device} even with a batch of 2 ({outcomes.error_text(error)})",
+                    f"it ran out of memory on {device} even with a batch of 2 ({run.oom_line(error)})",
                     Location(prepared.path), outcomes.OOM_HINT if device.startswith(("GPU", "CUDA")) else outcomes.OOM_HINT_CPU))
                 break
             size = max(2, size // 2)
