@@ -199,7 +199,9 @@ def _check(argv: list[str]) -> int:
     finally:
         if args.output:
             stream.close()
-    failing = any(f.severity >= settings.fail_on for f in result.findings)
+    from modelcheck.probe.cli_hook import counts_for_exit  # MC510/MC511 never change the exit code
+
+    failing = any(f.severity >= settings.fail_on and counts_for_exit(f) for f in result.findings)
     return EXIT_FINDINGS if failing and not args.exit_zero else EXIT_OK
 
 

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
+from probe_cases import image_folders
 from modelcheck.findings import Severity
 from modelcheck.ir import (
     Backbone, Compile, FreezeOp, Fit, Layer, Location, Loss, ModelGraph, Optimizer, Pipeline, Scaling, TrainingSetup,
@@ -85,6 +86,17 @@ def canary_model(tmp_path_factory, keras) -> tuple[Path, Path]:
     if canary.exists():
         canary.unlink()  # building traced the lambda once; start clean
     return out / "lambda.keras", canary
+
+
+@pytest.fixture
+def empty_weights_cache(tmp_path, monkeypatch) -> Path:
+    """KERAS_HOME at an empty folder (a user's real cache never changes a verdict here); downloads fail."""
+    home = tmp_path / "keras_home"
+    (home / "models").mkdir(parents=True)
+    monkeypatch.setenv("KERAS_HOME", str(home))
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    return home / "models"
 
 
 def _probe(path, **kwargs):
@@ -224,26 +236,16 @@ def test_script_setup_replays_a_trainable_change_keras_ignores(tmp_path):
     assert finding.location.path == str(tmp_path / "train.py")
 
 
-def _image_folders(root: Path, classes: int = 3, per_class: int = 4, size: int = 12) -> Path:
-    from PIL import Image
-
-    rng = np.random.default_rng(0)
-    for index in range(classes):
-        folder = root / f"class_{index}"
-        folder.mkdir(parents=True)
-        colour = np.roll(np.array([200, 40, 40]), index)
-        for number in range(per_class):
-            pixels = np.clip(colour + rng.normal(0, 30, (size, size, 3)), 0, 255).astype("uint8")
-            Image.fromarray(pixels).save(folder / f"{number}.png")
-    return root
+def _image_folders(root: Path) -> Path:
+    return image_folders(root, classes=3, per_class=4, size=12)
 
 
 @pytest.mark.tf
-def test_script_with_pretrained_backbone_and_wrong_scaling(tmp_path):
-    """A script's IR: frozen MobileNetV2(weights='imagenet') fed rescale=1/255 images.
+def test_script_with_pretrained_backbone_and_wrong_scaling(tmp_path, empty_weights_cache):
+    """A script's IR: frozen MobileNetV2(weights='imagenet') fed rescale=1/255 images, no weights in the cache.
 
-    The probe rebuilds it with random weights: MC508 from the measured inputs, and
-    'inconclusive' (never MC502) for the learning verdict.
+    The probe rebuilds it with random weights: MC508 from the measured inputs, MC510 (never MC502)
+    for the learning verdict, and no MC201 A/B run (on random features it would mislead).
     """
     from modelcheck.engine import report
     from modelcheck.probe import probe_setup
@@ -267,13 +269,17 @@ def test_script_with_pretrained_backbone_and_wrong_scaling(tmp_path):
     static = [report("MC201", "rescale=1/255 into MobileNetV2", Location(path, line=5))]
     result = probe_setup(setup, static, steps=20, seconds=30)
     codes = _codes(result)
-    assert "MC508" in codes and "MC502" not in codes, result.console_lines()
+    assert codes == ["MC508", "MC510"], result.console_lines()
     message = next(f.message for f in result.findings if f.code == "MC508")
     assert "MobileNetV2" in message and "[0, 1]" in message
-    assert any("random weights" in note for note in result.notes)
+    inconclusive = next(f for f in result.findings if f.code == "MC510")
+    assert inconclusive.severity == Severity.INFO and inconclusive.location == Location(path, line=12)
+    assert "MobileNetV2" in inconclusive.message and "random weights" in inconclusive.message
+    assert "--probe-weights download" in inconclusive.hint
+    assert result.weights.startswith("MobileNetV2: random weights (mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5 is not in ")
     assert result.cache and result.data.startswith("12 images")
-    fixed = result.trajectory("with mobilenet_v2.preprocess_input")
-    assert fixed is not None and fixed.losses
+    assert [run.label for run in result.trajectories] == ["as written"]
+    assert any(note.startswith("MC201: A/B skipped: MobileNetV2 has random weights") for note in result.notes), result.notes
 
 
 def test_importing_the_probe_imports_no_keras():

@@ -74,7 +74,7 @@ def built(tmp_path_factory) -> Path:
 
 
 def test_every_probe_rule_has_examples():
-    assert sorted(PROBE_DOCS) == [f"MC50{i}" for i in range(1, 10)]
+    assert sorted(PROBE_DOCS) == [f"MC5{i:02d}" for i in range(1, 12)]
     for code, doc in PROBE_DOCS.items():
         assert doc.code_blocks("Example") and doc.code_blocks("Use instead"), code
 

@@ -36,11 +36,12 @@ def probe(
     seed: int = 0,
     batch_size: int | None = None,
     use_cache: bool = True,
+    weights: str = "cache",
 ) -> ProbeReport:
     """Train a model briefly on a tiny fixed batch and judge the trajectory.
 
     ``model_or_path``: a `.keras`/`.h5` file, a training script or config (read
-    statically, its model rebuilt with random backbone weights), a live
+    statically, its model rebuilt; see ``weights``), a live
     ``keras.Model`` (probed on a clone; the original is never changed) or a
     ``TrainingSetup`` from a reader.
     ``data``: a directory of class folders, an ``(x, y)`` pair of arrays, or
@@ -48,17 +49,20 @@ def probe(
     (defaults 100 steps, 30 s). Files with executable code are refused unless
     ``trust_model_code=True``. Same ``seed``, same batch, same verdict.
     ``use_cache=False`` trains frozen prefixes every step too (for timing comparisons).
+    ``weights`` (``--probe-weights``) is where a rebuilt backbone that the script loads with
+    ``weights='imagenet'`` gets them: 'cache' (Keras's weights cache if the file is there; never
+    downloads), 'download' (Keras fetches them), 'none' (random) or a weights file or folder.
     """
     from modelcheck.ir import TrainingSetup
 
     if isinstance(model_or_path, TrainingSetup):
-        return probe_setup(model_or_path, [], data=data, steps=steps, seconds=seconds,
-                           trust_model_code=trust_model_code, seed=seed, batch_size=batch_size, use_cache=use_cache)
+        return probe_setup(model_or_path, [], data=data, steps=steps, seconds=seconds, trust_model_code=trust_model_code,
+                           seed=seed, batch_size=batch_size, use_cache=use_cache, weights=weights)
     if isinstance(model_or_path, (str,)) or hasattr(model_or_path, "__fspath__"):
         path = str(model_or_path)
         if not path.lower().endswith((".keras", ".h5", ".hdf5")):
             return _probe_source(path, data=data, steps=steps, seconds=seconds, trust_model_code=trust_model_code,
-                                 seed=seed, batch_size=batch_size, use_cache=use_cache)
+                                 seed=seed, batch_size=batch_size, use_cache=use_cache, weights=weights)
         setup, static, problem = _read_model_file(path)
         if problem is not None:
             result = ProbeReport(path)
@@ -81,33 +85,51 @@ def probe_setup(
     seed: int = 0,
     batch_size: int | None = None,
     use_cache: bool = True,
+    weights: str = "cache",
 ) -> ProbeReport:
-    """Probe a TrainingSetup (model file or rebuilt script/config); static findings drive the A/B runs."""
-    from modelcheck.probe import build
+    """Probe a TrainingSetup (model file or rebuilt script/config); static findings drive the A/B runs.
+
+    A model the probe cannot load or rebuild gives MC511 (never MC001), with why and what to do.
+    """
+    from modelcheck.probe import build, outcomes
 
     options = _options(data, steps, seconds, seed, batch_size, use_cache)
+    where = _model_location(setup)
+    hint = outcomes.REBUILD_HINT if setup.kind != "model" else outcomes.BACKEND_HINT
     try:
         if setup.kind == "model":
             prepared = build.load_file(setup.path, setup, trust_model_code)
         else:
             from modelcheck.probe.rebuild import from_setup
 
-            prepared = from_setup(setup, trust_model_code)
+            prepared = from_setup(setup, trust_model_code, weights)
     except build.ProbeRefused as refused:
         result = ProbeReport(setup.path)
         result.findings.append(refused.finding)
         return result
     except build.ProbeUnsupported as error:
         result = ProbeReport(setup.path)
-        result.notes.append(f"not probed: {error}")
+        result.findings.append(outcomes.failed(str(error), where, hint))
         return result
     except Exception as error:  # Keras refusing a rebuilt layer graph must not take the linter down
         result = ProbeReport(setup.path)
-        result.notes.append(f"not probed: the model could not be rebuilt ({type(error).__name__}: {str(error)[:300]})")
+        what = "rebuilt" if setup.kind != "model" else "loaded"
+        result.findings.append(outcomes.failed(f"the model could not be {what} ({outcomes.error_text(error)})", where, hint))
         return result
     from modelcheck.probe.session import probe_prepared
 
     return probe_prepared(prepared, options, static_findings)
+
+
+def _model_location(setup: Any) -> Any:
+    """Where a probe outcome about this setup points: the model's definition, else the file."""
+    from modelcheck.ir import Location
+
+    graph = getattr(setup, "model", None)
+    location = getattr(graph, "location", None)
+    if location is not None and location.path == setup.path:
+        return location
+    return Location(setup.path)
 
 
 def _probe_source(path: str, **kwargs: Any) -> ProbeReport:
@@ -125,7 +147,8 @@ def _probe_source(path: str, **kwargs: Any) -> ProbeReport:
 
 
 def _probe_live(model: Any, **kwargs: Any) -> ProbeReport:
-    from modelcheck.probe import build
+    from modelcheck.ir import Location
+    from modelcheck.probe import build, outcomes
     from modelcheck.probe.session import probe_prepared
 
     options = _options(kwargs["data"], kwargs["steps"], kwargs["seconds"], kwargs["seed"], kwargs["batch_size"],
@@ -134,7 +157,7 @@ def _probe_live(model: Any, **kwargs: Any) -> ProbeReport:
         prepared = build.from_live(model)
     except build.ProbeUnsupported as error:
         result = ProbeReport("<live model>")
-        result.notes.append(f"not probed: {error}")
+        result.findings.append(outcomes.failed(str(error), Location("<live model>"), outcomes.BACKEND_HINT))
         return result
     return probe_prepared(prepared, options, _live_findings(model))
 

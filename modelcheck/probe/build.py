@@ -5,7 +5,8 @@ and never at all when the static reader found code in them (Lambda bytecode,
 custom modules, pickles) unless the caller passes ``trust_model_code=True``.
 Setups read from scripts and configs are rebuilt from the IR: layers from
 their class name and config, ``keras.applications`` backbones with
-``weights=None`` (the probe never downloads weights), the IR's trainable flags,
+the ImageNet weights in Keras's cache when the script asks for them (random otherwise;
+the probe downloads only with ``--probe-weights download``), the IR's trainable flags,
 loss, optimizer and learning rate. Keras is imported inside functions only.
 """
 
@@ -57,6 +58,11 @@ class PreparedModel:
     stale: bool = False
     """A trainable change after a fit was never followed by compile(): Keras still trains the old set."""
     replayed: bool = False
+    stale_layers: list[str] = field(default_factory=list)
+    """Layers whose trainable flag the stale change set (names as in the setup)."""
+    weights: list[str] = field(default_factory=list)
+    """Where each rebuilt backbone's weights came from ('ResNet50: ImageNet weights from …'); empty for
+    model files and live models, which carry their own."""
 
     @property
     def output_units(self) -> int:

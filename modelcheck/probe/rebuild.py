@@ -2,9 +2,11 @@
 
 Layers come back from ``Layer.class_name`` + ``Layer.config`` (``keras.layers``
 only, deserialised in safe mode; a Lambda is never rebuilt), backbones from
-``keras.applications.<Name>(weights=None, include_top=…, input_shape=…)`` with
-the IR's trainable flags — so their features carry no pretrained signal, and
-the report says so. Loss, optimizer class and learning rate come from the IR.
+``keras.applications.<Name>(weights=…, include_top=…, input_shape=…)`` with
+the IR's trainable flags. A backbone the script loads with ``weights='imagenet'``
+gets the file from Keras's weights cache when it is there (``weights.choose``);
+otherwise it is random, its features carry no pretrained signal, and the
+report says so. Loss, optimizer class and learning rate come from the IR.
 """
 
 from __future__ import annotations
@@ -26,10 +28,14 @@ from modelcheck.probe.build import (
     loss_identity,
     walk_layers,
 )
+from modelcheck.probe.weights import WeightsChoice, choose, served_from
 
 
-def from_setup(setup: TrainingSetup, trust_model_code: bool = False) -> PreparedModel:
-    """Rebuild the setup's model from the IR (or load the model file a config points at)."""
+def from_setup(setup: TrainingSetup, trust_model_code: bool = False, weights_mode: str = "cache") -> PreparedModel:
+    """Rebuild the setup's model from the IR (or load the model file a config points at).
+
+    ``weights_mode`` is ``--probe-weights``: where ImageNet backbone weights may come from.
+    """
     graph = setup.model
     if graph is None:
         raise ProbeUnsupported(f"{setup.path} describes no model the probe can build")
@@ -41,14 +47,16 @@ def from_setup(setup: TrainingSetup, trust_model_code: bool = False) -> Prepared
         return prepared
     import keras
 
-    built = _GraphBuilder(keras, graph).build()
+    built = _GraphBuilder(keras, graph, weights_mode).build()
+    random = [choice.backbone for choice in built.weights if not choice.pretrained]
     prepared = PreparedModel(built.model, setup.path, "setup", None, None, None, None, setup=setup,
-                             random_backbones=built.backbones, untrained=True, notes=built.notes)
+                             random_backbones=random, untrained=True, notes=built.notes,
+                             weights=[choice.description for choice in built.weights])
     _apply_ir_compile(prepared, setup.compile)
-    if built.backbones:
+    if random:
         prepared.notes.append(
-            f"backbone{'s' if len(built.backbones) > 1 else ''} {', '.join(built.backbones)} rebuilt with random weights "
-            "(weights=None: the probe downloads nothing), so its features carry no pretrained signal"
+            f"backbone{'s' if len(random) > 1 else ''} {', '.join(random)} rebuilt with random weights, "
+            "so its features carry no pretrained signal"
         )
     return prepared
 
@@ -93,22 +101,24 @@ def ir_loss(name: str, from_logits: bool | None) -> Any:
 @dataclass
 class _Built:
     model: Any
-    backbones: list[str]
+    weights: list[WeightsChoice]
+    """One per backbone: what it was built with."""
     notes: list[str]
 
 
 class _GraphBuilder:
     """IR ModelGraph -> keras.Model (functional), backbones from keras.applications."""
 
-    def __init__(self, keras: Any, graph: ModelGraph):
+    def __init__(self, keras: Any, graph: ModelGraph, weights_mode: str = "cache"):
         self.keras = keras
         self.graph = graph
-        self.backbones: list[str] = []
+        self.weights_mode = weights_mode
+        self.weights: list[WeightsChoice] = []
         self.notes: list[str] = []
 
     def build(self) -> _Built:
         model = self._graph_model(self.graph, self.graph.input_shapes[0] if self.graph.input_shapes else None)
-        return _Built(model, self.backbones, self.notes)
+        return _Built(model, self.weights, self.notes)
 
     def _graph_model(self, graph: ModelGraph, input_shape: Any) -> Any:
         keras = self.keras
@@ -178,19 +188,39 @@ class _GraphBuilder:
         factory = getattr(keras.applications, bb.name, None)
         if factory is None:
             raise ProbeUnsupported(f"backbone {bb.name} is not in keras.applications of Keras {keras.__version__}")
-        kwargs: dict[str, Any] = {"weights": None, "include_top": bool(bb.include_top), "input_shape": shape}
+        choice = choose(bb.name, bool(bb.include_top), shape, bb.weights, self.weights_mode)
+        kwargs: dict[str, Any] = {"weights": choice.keras_argument, "include_top": bool(bb.include_top), "input_shape": shape}
         accepted = inspect.signature(factory).parameters
         if bb.include_preprocessing is not None and "include_preprocessing" in accepted:
             kwargs["include_preprocessing"] = bb.include_preprocessing
         if name and "name" in accepted:
             kwargs["name"] = name
-        application = factory(**kwargs)
+        try:
+            application = self._pretrained(factory, kwargs, choice)
+        except Exception as error:  # a weights file of another input size or variant: say so, build it random
+            if choice.weights is None:
+                raise
+            message = str(error).splitlines()[0] if str(error) else type(error).__name__
+            self.notes.append(f"{bb.name}: the weights file could not be loaded ({message[:200]}); rebuilt with random weights")
+            choice = WeightsChoice(bb.name, None, f"{bb.name}: random weights ({choice.weights} could not be loaded)")
+            application = factory(**{**kwargs, "weights": None})
         flags = {m.name: m.trainable for m in members if m.trainable is not None}
         for sub in application.layers:
             if flags.get(sub.name) is False:
                 sub.trainable = False
-        self.backbones.append(bb.name)
+        self.weights.append(choice)
         return application
+
+    @staticmethod
+    def _pretrained(factory: Any, kwargs: dict[str, Any], choice: WeightsChoice) -> Any:
+        """Build with the chosen weights; ConvNeXt refuses ImageNet weights under a name without its variant."""
+        with served_from(choice):
+            try:
+                return factory(**kwargs)
+            except ValueError:
+                if choice.weights is None or "name" not in kwargs:
+                    raise
+                return factory(**{k: v for k, v in kwargs.items() if k != "name"})
 
     def _layer(self, layer: Layer) -> Any:
         keras = self.keras
@@ -241,11 +271,14 @@ def replay(prepared: PreparedModel, setup: TrainingSetup, batch: Any, metric: st
         if kind == "freeze":
             if not _set_trainable(model, item.layers, item.trainable):
                 unmatched.append(item.target)
-            stale = stale or (compiled and fitted)
+            if compiled and fitted:
+                stale = True
+                prepared.stale_layers.extend(name for name in item.layers if name not in prepared.stale_layers)
         elif kind == "compile":
             optimizer, loss = _ir_compile_parts(item, prepared)
             compile_model(model, optimizer, loss, metric)
             compiled, fitted, stale = True, False, False
+            prepared.stale_layers.clear()
         elif compiled:
             model.train_on_batch(batch.x, batch.y)
             fitted = True

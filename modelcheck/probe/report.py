@@ -136,6 +136,8 @@ class ProbeReport:
     """Where the probe batch came from and how it was scaled."""
     cache: bool = False
     cache_note: str = ""
+    weights: str = ""
+    """Which weights the model was probed with ('the model file's own', 'ResNet50: ImageNet weights from …')."""
     trajectories: list[Trajectory] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -163,6 +165,7 @@ class ProbeReport:
             "data": self.data,
             "cache": self.cache,
             "cache_note": self.cache_note,
+            "weights": self.weights,
             "elapsed": round(self.elapsed, 3),
             "trajectories": runs,
             "findings": [finding_dict(f) for f in self.findings],
@@ -178,6 +181,8 @@ class ProbeReport:
             f"probe {self.target}: {self.backend} on {self.device}, batch {self.batch_size} "
             f"({self.data}), {('cache: ' if self.cache else '') + (self.cache_note or 'no cache')}"
         ]
+        if self.weights:
+            lines.append(f"  weights: {self.weights}")
         width = max((len(r.label) for r in self.trajectories), default=0)
         for run in self.trajectories:
             lines.append(f"  {run.label:<{width}}  {sparkline(run.losses)}  {run.summary()}")
@@ -192,11 +197,13 @@ class ProbeReport:
         # emoji=False: a path or layer name like "a:100:b" is text, not an emoji code.
         console = Console(file=stream, highlight=False, soft_wrap=True, force_terminal=color, no_color=color is False, emoji=False)
         lines = self.console_lines()
-        console.print(f"[bold]{escape(lines[0])}[/bold]")
-        for run, line in zip(self.trajectories, lines[1 : 1 + len(self.trajectories)]):
+        head = 2 if self.weights else 1
+        for line in lines[:head]:
+            console.print(f"[bold]{escape(line)}[/bold]")
+        for run, line in zip(self.trajectories, lines[head : head + len(self.trajectories)]):
             style = "green" if run.stopped == "fitted" else ("red" if run.stopped in ("non-finite", "error", "out-of-memory") else "white")
             console.print(f"[{style}]{escape(line)}[/{style}]")
-        for line in lines[1 + len(self.trajectories) :]:
+        for line in lines[head + len(self.trajectories) :]:
             console.print(f"[dim]{escape(line)}[/dim]")
 
     def plot(self, path: str) -> str | None:

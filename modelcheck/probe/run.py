@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import time
 import warnings
 from dataclasses import dataclass
@@ -69,8 +70,20 @@ def device_info() -> tuple[str, str]:
 
 
 def is_oom(error: BaseException) -> bool:
+    """True for an out-of-memory error of any backend (TensorFlow, XLA/JAX, PyTorch CUDA)."""
     text = f"{type(error).__name__} {error}".lower()
     return any(mark in text for mark in ("resourceexhausted", "out of memory", "outofmemory", "oom when allocating", "failed to allocate"))
+
+
+def oom_line(error: BaseException) -> str:
+    """The line of an error message that says what could not be allocated (Keras wraps it in its own first line)."""
+    # TensorFlow decorates the line with terminal colours and the op's function node: keep the words.
+    text = re.sub(r"\{\{[^}]*\}\}\s*", "", re.sub(r"\x1b\[[0-9;]*m", "", str(error)))
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    for line in lines:
+        if is_oom(Exception(line)):
+            return line[:300]
+    return lines[0][:300] if lines else type(error).__name__
 
 
 def activation_floats(model: Any, skip: set[str] = frozenset()) -> int:
@@ -271,6 +284,6 @@ def _loop(run: Trajectory, model: Any, x: Any, y: Any, labels: np.ndarray, budge
             run.gap = train_inference_gap(model, x, from_logits)
     except Exception as error:
         if is_oom(error):
-            raise OutOfMemory(str(error).splitlines()[0] if str(error) else type(error).__name__) from None
+            raise OutOfMemory(oom_line(error)) from None
         run.stopped = "error"
         run.error = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"[:400]

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import dataclass
 from typing import Any, Iterable
 
 import numpy as np
 
-from modelcheck.engine import report
-from modelcheck.findings import Finding, Severity
+from modelcheck.findings import Finding
 from modelcheck.ir import Location
-from modelcheck.probe import ab, build, cache, data, expected, run, verdict
+from modelcheck.probe import ab, build, cache, data, expected, outcomes, run, verdict
 from modelcheck.probe.data import DEFAULT_SIZE
 from modelcheck.vocab import canonical_optimizer
 from modelcheck.probe.report import ProbeReport, Trajectory
@@ -59,6 +59,34 @@ def assumed_scaling(model: Any, info: expected.BackboneInfo | None) -> data.Inpu
         if layer.weights:
             break
     return data.SYMMETRIC
+
+
+def data_directory(pipeline: Any, setup: Any) -> str | None:
+    """The pipeline's image directory as the static reader finds it: relative to the script, then the CWD.
+
+    None when the pipeline names none, or none that exists (the probe then uses synthetic images).
+    """
+    declared = getattr(pipeline, "directory", None)
+    if not declared:
+        return None
+    if os.path.isabs(declared):
+        return declared if os.path.isdir(declared) else None
+    script_dir = os.path.dirname(getattr(setup, "path", "") or "")
+    for candidate in (os.path.join(script_dir, declared), declared):
+        if os.path.isdir(candidate):
+            return candidate
+    return None
+
+
+def weights_text(prepared: build.PreparedModel) -> str:
+    """Which weights the probe trains from, for the report."""
+    if prepared.weights:
+        return "; ".join(prepared.weights)
+    if prepared.origin == "file":
+        return "the model file's own weights"
+    if prepared.origin == "live":
+        return "the live model's weights"
+    return "rebuilt from the setup, no pretrained backbone"
 
 
 def _adaptive_enough(optimizer: Any) -> bool:
@@ -143,6 +171,7 @@ def probe_prepared(prepared: build.PreparedModel, options: Options, static_findi
     started = time.perf_counter()
     backend, device = run.device_info()
     result = ProbeReport(prepared.path, backend, device, options.steps, options.seconds)
+    result.weights = weights_text(prepared)
     result.notes.extend(prepared.notes)
     keras.utils.set_random_seed(options.seed)
     model = prepared.model
@@ -152,7 +181,7 @@ def probe_prepared(prepared: build.PreparedModel, options: Options, static_findi
     scaling = data.from_ir_scaling(pipeline.scaling) if pipeline is not None else None
     if scaling is None:
         scaling = assumed_scaling(model, info)
-    directory = options.data if isinstance(options.data, str) else (pipeline.directory if pipeline is not None else None)
+    directory = options.data if isinstance(options.data, str) else data_directory(pipeline, setup)
     arrays = options.data if isinstance(options.data, tuple) else None
     if prepared.stale:
         plan, cache_note = None, "not cached: the script's stale training function is replayed as is"
@@ -180,14 +209,13 @@ def probe_prepared(prepared: build.PreparedModel, options: Options, static_findi
             break
         except Exception as error:  # the probe reports what went wrong; it never takes the linter down
             if not isinstance(error, run.OutOfMemory) and not run.is_oom(error):
-                result.notes.append(f"probe failed: {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"[:400])
+                result.findings.append(outcomes.failed(f"{backend} raised {outcomes.error_text(error, 400)}",
+                                                       Location(prepared.path), outcomes.BACKEND_HINT))
                 break
             if size <= 2:
-                result.findings.append(
-                    report("MC001", f"the probe ran out of memory even with a batch of 2 ({error})", Location(prepared.path),
-                           hint="Probe on CPU (CUDA_VISIBLE_DEVICES=''), with a smaller input size, or freeze the backbone "
-                           "so the frozen-prefix cache can take it out of training.", severity=Severity.WARNING)
-                )
+                result.findings.append(outcomes.failed(
+                    f"it ran out of memory on {device} even with a batch of 2 ({run.oom_line(error)})",
+                    Location(prepared.path), outcomes.OOM_HINT if device.startswith(("GPU", "CUDA")) else outcomes.OOM_HINT_CPU))
                 break
             size = max(2, size // 2)
             result.notes.append(f"out of memory: retried with a batch of {size}")
@@ -244,6 +272,7 @@ def _probe_with(
         feature_problem=problem,
         reference=reference, ab=ab_runs, stale=prepared.stale, intended_trainable=prepared.intended_trainable,
         has_batchnorm_training=_bn_trains(train_model), input_check=expected.check_inputs(model, batch, info),
+        stale_layers=list(prepared.stale_layers),
     )
     ctx.location, ctx.layer_locations = _locations(prepared)
     pipeline = prepared.setup.pipeline("train") if prepared.setup is not None else None
@@ -273,6 +302,23 @@ def _trainable_part(
     return rest, features, feature_problem(features)
 
 
+def _mc201_skip(prepared: build.PreparedModel, batch: data.ProbeBatch, info: expected.BackboneInfo | None) -> str | None:
+    """Why an MC201 A/B run (inputs as written vs the backbone's preprocess_input) would say nothing, or None.
+
+    On random backbone weights every scaling is as good as any other, and on synthetic images
+    neither is what the weights were trained on: a comparison would only mislead.
+    """
+    name = info.name if info is not None else "the backbone"
+    if prepared.random_backbones or info is None or info.pretrained is not True:
+        return (f"{name} has random weights here, and which input scaling trains better on random features says "
+                "nothing about pretrained ones. Put its ImageNet weights in the Keras cache (run the script once) "
+                "or pass --probe-weights download / PATH")
+    if batch.source != "images":
+        return (f"no real images ({batch.source} inputs): pretrained features are only meaningful on images like "
+                "the ones they were trained on. Pass --data DIR with a folder per class")
+    return None
+
+
 def _ab_runs(
     prepared: build.PreparedModel, batch: data.ProbeBatch, plan: cache.CachePlan | None, initial: list[Any],
     options: Options, static_findings: list[Finding], info: expected.BackboneInfo | None, metric: str,
@@ -288,6 +334,10 @@ def _ab_runs(
     runs: list[tuple[str, Trajectory]] = []
     for fix in fixes:
         keras.utils.set_random_seed(options.seed)
+        skip = _mc201_skip(prepared, batch, info) if fix.code == "MC201" else None
+        if skip:
+            result.notes.append(f"MC201: A/B skipped: {skip}")
+            continue
         if fix.kind == "model":
             clone = ab.fixed_clone(prepared.model, fix, initial)
             x_fixed = batch.x

@@ -25,6 +25,7 @@ import numpy as np
 from modelcheck.engine import report
 from modelcheck.findings import Finding
 from modelcheck.ir import Location
+from modelcheck.probe import outcomes
 from modelcheck.probe.report import Trajectory, fmt
 
 STUCK = 0.95
@@ -73,6 +74,8 @@ class Context:
     """Where the pipeline's scaling is declared, for MC508."""
     freeze_location: Location | None = None
     """The trainable change a stale replay ignored (script line), for MC506."""
+    stale_layers: list[str] = field(default_factory=list)
+    """Layers that trainable change named."""
 
 
 def chance_loss(loss_name: str | None, output_units: int) -> float | None:
@@ -98,7 +101,17 @@ def judge(ctx: Context) -> tuple[list[Finding], list[str]]:
     run = ctx.main
     chance = chance_loss(ctx.loss_name, ctx.output_units)
     if run.stopped == "error":
-        notes.append(f"training failed: {run.error}")
+        if ctx.stale and "optimizer was built with" in (run.error or ""):
+            # JAX (and PyTorch) Keras refuse the next fit outright where TensorFlow silently trains the old set.
+            findings.append(report(
+                "MC506",
+                f"the trainable flag of {', '.join(ctx.stale_layers[:4]) or 'some layers'} was changed after the model had "
+                f"trained and compile() was not called again: Keras refuses the next fit on this backend ({run.error})",
+                ctx.freeze_location or where,
+                hint="Call model.compile() again after changing layer.trainable.",
+            ))
+            return findings, notes
+        findings.append(outcomes.failed(f"training stopped with {run.error} after {run.steps_done} steps", where))
         return findings, notes
 
     diverging = _diverging(ctx, where, findings)
@@ -115,16 +128,21 @@ def judge(ctx: Context) -> tuple[list[Finding], list[str]]:
     ratio = _ratio(run)
     confirmed = _ab_confirmation(ctx, ratio)
     if inconclusive and not confirmed and not nothing_trains and (ratio is None or ratio > SLOW):
-        if ctx.feature_problem:
+        if ctx.random_backbones:
+            why = f"the frozen backbone ({', '.join(ctx.random_backbones)}) has random weights here"
+            if ctx.feature_problem:
+                why += f" ({ctx.feature_problem})"
+            todo = ("Put its ImageNet weights in the Keras cache (run the script once, or pass --probe-weights download "
+                    "or --probe-weights PATH) or probe the saved model file.")
+        elif ctx.feature_problem:
             why = ctx.feature_problem
-        elif ctx.random_backbones:
-            why = f"the frozen backbone ({', '.join(ctx.random_backbones)}) was rebuilt with random weights (weights=None)"
+            todo = "Probe the model with its trained weights (a saved .keras file), or check the frozen layers' inputs."
         else:
             why = "the frozen layers still hold their initial random weights (every bias is exactly 0)"
-        notes.append(
-            f"inconclusive: {why}, so no head can be expected to learn from their features ({run.summary()}). "
-            "This says nothing about your head; probe the model with its trained weights."
-        )
+            todo = "Probe the model with its trained weights (a saved .keras file)."
+        findings.append(outcomes.inconclusive(
+            f"{why}, so no head can be expected to learn from their features ({run.summary()}). "
+            "This says nothing about your head.", where, todo))
         return findings, notes
 
     _initial_loss(ctx, where, findings, notes, chance)
@@ -269,6 +287,11 @@ def _initial_loss(ctx: Context, where: Location, findings: list[Finding], notes:
         return
     if ctx.data_source == "synthetic" and ctx.untrained is not True:
         return  # a trained model is confident, and random labels make any confident model look "off"
+    if start > max(2 * chance, chance + 1.0) and ctx.frozen_prefix and (ctx.random_backbones or ctx.frozen_untrained):
+        # Random frozen layers (BatchNormalization at its initial statistics) blow features up: not the user's inputs.
+        notes.append(f"the loss before training is {fmt(start)} (chance {fmt(chance)}), but the frozen layers hold random "
+                     "weights, whose features say nothing about your inputs: not judged (MC501)")
+        return
     if start > max(2 * chance, chance + 1.0):
         findings.append(
             report(
@@ -294,7 +317,11 @@ def _cannot_overfit(
     if ratio <= SLOW:
         return True
     if run.steps_done < MIN_STEPS and not nothing_trains and run.stopped == "seconds":
-        notes.append(f"only {run.steps_done} steps fit in the time budget: too few to judge whether the model can learn")
+        findings.append(outcomes.inconclusive(
+            f"only {run.steps_done} steps fit in the time budget of {run.seconds:.0f} s ({run.summary()}), too few to "
+            "judge whether the model can learn", where,
+            "Give the probe more time (--probe-seconds), run it on a GPU, or freeze more of the backbone so the "
+            "frozen-prefix cache takes it out of training."))
         return False
     if confirmed is not None:
         code, fixed = confirmed
