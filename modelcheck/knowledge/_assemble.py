@@ -89,6 +89,7 @@ def _entry(name: str, raw: dict[str, Any], modules: dict[str, Any], keras2: bool
         "input_range": module_info["input_range"],
         "internal_preprocessing": raw["internal_preprocessing"],
         "imagenet_weights_extra_layers": raw.get("imagenet_weights_extra_layers", []),
+        "feature_map": raw["feature_map"],
         **_layout(name, raw),
     }
     if raw["config_ops"]:
@@ -159,7 +160,14 @@ def assemble(raw3: dict[str, Any], raw2: dict[str, Any] | None) -> dict[str, Any
             and k2["imagenet_weights_extra_layers"] != k3["imagenet_weights_extra_layers"]
         ):
             diff["imagenet_weights_extra_layers"] = k2["imagenet_weights_extra_layers"]
-        for key in ("preprocessing", "input_range", "min_size", "default_size", "internal_preprocessing"):
+        for key in (
+            "preprocessing",
+            "input_range",
+            "min_size",
+            "default_size",
+            "internal_preprocessing",
+            "feature_map",
+        ):
             if k2[key] != k3[key]:
                 diff[key] = k2[key]
         if diff:

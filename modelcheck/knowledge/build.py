@@ -183,6 +183,7 @@ def describe_app(lib: Lib, name: str, imagenet: bool) -> dict[str, Any]:
         "cuts": cuts,
         "config_ops": config_ops,
         "internal_preprocessing": [names[i] for i in internal],
+        "feature_map": _introspect.feature_map(model, default_size, min_size),
     }
     if "include_preprocessing" in inspect.signature(fn).parameters and internal:
         # Run the built-in preprocessing layers on the probe image: that is the
