@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from modelcheck.ruledocs import all_docs
+from modelcheck.ruledocs import RuleDoc, all_docs
 
 
 def rules_command(argv: list[str]) -> int:
@@ -12,7 +12,7 @@ def rules_command(argv: list[str]) -> int:
     if argv[0] == "rules":
         width = max(len(doc.name) for doc in docs.values())
         for code, doc in sorted(docs.items()):
-            print(f"{code}  {doc.name:<{width}}  {str(doc.severity):<7}  {doc.summary}")
+            print(f"{code}  {doc.name:<{width}}  {_severities(doc):<7}  {doc.summary}")
         return 0
     if len(argv) != 2:
         print("usage: modelcheck rule CODE", file=sys.stderr)
@@ -22,5 +22,11 @@ def rules_command(argv: list[str]) -> int:
     if doc is None:
         print(f"modelcheck: no rule {code} (see 'modelcheck rules')", file=sys.stderr)
         return 2
-    print(f"# {doc.code} {doc.name} ({doc.severity})\n\n{doc.summary}\n\n{doc.body}")
+    print(f"# {doc.code} {doc.name} ({_severities(doc)})\n\n{doc.summary}\n\n{doc.body}")
     return 0
+
+
+def _severities(doc: RuleDoc) -> str:
+    """'warning', or 'info/warning/error' for a rule that reports several (default first)."""
+    others = [str(s) for s in doc.severities if s != doc.severity]
+    return "/".join([str(doc.severity), *others])

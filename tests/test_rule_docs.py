@@ -31,12 +31,21 @@ def test_every_static_rule_has_a_doc_and_every_doc_a_rule():
 def test_docs_match_the_rules_contract():
     contract = {}
     for line in (SHARED / "RULES.md").read_text(encoding="utf-8").splitlines():
-        match = re.match(r"\|\s*(MC\d{3})\s*\|\s*([a-z0-9-]+)\s*\|\s*(error|warning|info)", line)
+        match = re.match(r"\|\s*(MC\d{3})\s*\|\s*([a-z0-9-]+)\s*\|\s*((?:error|warning|info)(?:\s*/\s*(?:error|warning|info))*)\s*\|", line)
         if match:
-            contract[match.group(1)] = (match.group(2), match.group(3))
+            contract[match.group(1)] = (match.group(2), {part.strip() for part in match.group(3).split("/")})
     for code, doc in RULE_DOCS.items():
         assert code in contract, f"{code} is not in RULES.md"
-        assert (doc.name, str(doc.severity)) == contract[code], code
+        name, severities = contract[code]
+        assert doc.name == name, code
+        assert {str(s) for s in doc.severities} == severities, code
+        assert doc.severity in doc.severities, code
+
+
+def test_multi_severity_front_matter_keeps_a_default():
+    doc = DOCS["MC202"]
+    assert str(doc.severity) == "warning"
+    assert [str(s) for s in doc.severities] == ["info", "warning", "error"]
 
 
 @pytest.mark.parametrize("code", sorted(DOCS))

@@ -27,7 +27,7 @@ def _rule_entry(code: str) -> dict[str, Any]:
         "help": {"text": doc.body, "markdown": doc.body},
         "helpUri": HELP_URI.format(code=code),
         "defaultConfiguration": {"level": _LEVEL[doc.severity]},
-        "properties": {"tags": ["keras", "transfer-learning"]},
+        "properties": {"tags": ["keras", "transfer-learning"], "severities": [str(s) for s in doc.severities]},
     }
 
 
