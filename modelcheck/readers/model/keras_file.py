@@ -3,7 +3,8 @@
 Never imports TensorFlow or Keras, never unpickles, never unmarshals bytecode:
 only ``zipfile``, ``json``, ``pickletools`` (a disassembler) and ``h5py``
 attribute reads. The weights are never loaded, so the cost does not grow with
-the file.
+the file (only one or two BatchNormalization statistics are read, see
+:mod:`modelcheck.readers.model.weight_stats`).
 
 The HDF5 C library can crash or loop forever on a corrupt file (measured: a
 few bit flips in a real `.h5` are enough), so HDF5 files are read in a forked
@@ -33,6 +34,7 @@ from typing import IO, Any, Callable
 from modelcheck.errors import InputError, NoSetup
 from modelcheck.ir import CodeObject, Location, TrainingSetup
 from modelcheck.readers.model.model_config import printable, setup_from_configs
+from modelcheck.readers.model.weight_stats import with_weight_facts
 
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 # Bounds for untrusted files: a config.json larger than this is not a real model config.
@@ -80,9 +82,9 @@ def read_model_file(path: str) -> TrainingSetup:
         head = handle.read(64)
         if head.startswith(b"PK"):
             handle.seek(0)
-            return _read_keras_zip(path, handle)
+            return with_weight_facts(path, _read_keras_zip(path, handle), zipped=True)
         if head.startswith(_HDF5_SIGNATURE):
-            return _read_h5(path)
+            return with_weight_facts(path, _read_h5(path), zipped=False)
         if head.removeprefix(b"\xef\xbb\xbf").lstrip()[:1] in (b"{", b"["):
             handle.seek(0)
             data = handle.read(MAX_CONFIG_BYTES + 1)
