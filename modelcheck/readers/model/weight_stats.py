@@ -3,10 +3,12 @@
 A backbone built with ``weights=None`` holds BatchNormalization moving means of
 exactly 0 and moving variances of exactly 1 until it is trained; ImageNet
 weights (or any training) change them. Reading one or two of these small
-tensors tells a never-trained backbone apart without loading the weights: the
-reader opens the HDF5 file (for ``.keras``, the ``model.weights.h5`` member in
-place inside the zip, which Keras stores uncompressed) and reads only the named
-datasets, in a forked child like every other HDF5 read.
+tensors tells a never-trained backbone apart without loading the weights. For
+``.keras`` the ``model.weights.h5`` member is read in place inside the zip (Keras
+stores it uncompressed) by :mod:`modelcheck.readers.model.tiny_hdf5`, in pure
+Python: importing h5py would cost more than the whole rest of the read. HDF5
+model files are read the same way, and with h5py in a forked child (as every
+other HDF5 read) where the small reader does not understand the file.
 """
 
 from __future__ import annotations
@@ -120,15 +122,6 @@ def _pristine(mean: Any, variance: Any) -> bool | None:
     return bool((mean == 0.0).all() and (variance == 1.0).all())
 
 
-def _keras_verdict(handle: Any, target: list[str]) -> bool | None:
-    group = handle.get("/".join(target) + "/vars")
-    if group is None or len(group) < 2:
-        return None
-    # gamma and beta come first when present: the moving statistics are always the last two.
-    keys = sorted(group.keys(), key=lambda key: int(key) if key.isdigit() else -1)
-    return _pristine(_read_stat(group[keys[-2]]), _read_stat(group[keys[-1]]))
-
-
 def _h5_verdict(handle: Any, target: list[str]) -> bool | None:
     group = handle.get(f"model_weights/{target[0]}")
     if group is None:
@@ -157,18 +150,51 @@ def _stored_member(path: str) -> tuple[int, int] | None:
         return info.header_offset + 30 + name_length + extra_length, info.file_size
 
 
-def _extract(path: str, targets: list[list[list[str]]], member: tuple[int, int] | None) -> dict[str, Any]:
-    """Per backbone: True (every statistic read is 0/1), False (trained), None (unknown)."""
+def _statistics_paths_keras(target: list[str]) -> list[tuple[str, str]]:
+    # The variables are gamma, beta (each only when enabled), moving_mean, moving_variance.
+    base = "/".join(target) + "/vars"
+    return [(f"{base}/{i - 1}", f"{base}/{i}") for i in (3, 2, 1)]
+
+
+def _statistics_paths_h5(target: list[str]) -> list[tuple[str, str]]:
+    group, layer = target
+    base = f"model_weights/{group}/{layer}" if group != layer else f"model_weights/{layer}/{layer}"
+    return [(f"{base}/moving_mean{suffix}", f"{base}/moving_variance{suffix}") for suffix in (":0", "")]
+
+
+def _tiny_verdicts(handle: IO[bytes], start: int, size: int, targets: list[list[list[str]]], zipped: bool) -> list[bool | None] | None:
+    """Per backbone as in :func:`_extract`, read without h5py; None when the file is not one it reads."""
+    from modelcheck.readers.model.tiny_hdf5 import TinyHDF5
+
+    reader = TinyHDF5.open(_Window(handle, start, size), size)
+    if reader is None:
+        return None
+    paths = _statistics_paths_keras if zipped else _statistics_paths_h5
+    verdicts: list[bool | None] = []
+    for backbone_targets in targets:
+        read = []
+        for target in backbone_targets:
+            for mean_path, variance_path in paths(target):
+                mean = reader.read_floats(mean_path)
+                if mean is not None:
+                    variance = reader.read_floats(variance_path)
+                    read.append(None if variance is None else all(v == 0.0 for v in mean) and all(v == 1.0 for v in variance))
+                    break
+        known = [v for v in read if v is not None]
+        verdicts.append(None if not known else all(known))
+    return verdicts
+
+
+def _extract(path: str, targets: list[list[list[str]]]) -> dict[str, Any]:
+    """Per backbone: True (every statistic read is 0/1), False (trained), None (unknown), with h5py."""
     import h5py
 
-    with open(path, "rb") as raw:
-        source: Any = _Window(raw, *member) if member else raw
-        with h5py.File(source, "r") as handle:
-            verdicts = []
-            for backbone_targets in targets:
-                read = [(_keras_verdict if member else _h5_verdict)(handle, target) for target in backbone_targets]
-                known = [v for v in read if v is not None]
-                verdicts.append(None if not known else all(known))
+    with h5py.File(path, "r") as handle:
+        verdicts = []
+        for backbone_targets in targets:
+            read = [_h5_verdict(handle, target) for target in backbone_targets]
+            known = [v for v in read if v is not None]
+            verdicts.append(None if not known else all(known))
     return {"pristine": verdicts}
 
 
@@ -177,28 +203,27 @@ def with_weight_facts(path: str, setup: TrainingSetup, zipped: bool) -> Training
     from modelcheck.readers.model.keras_file import InputError, _fork_is_safe, _in_forked_child
 
     graph = setup.model
-    if graph is None or not graph.backbones or not hasattr(os, "fork") or not _fork_is_safe():
+    if graph is None or not graph.backbones:
         return setup
-    # Only where a rule would otherwise treat the backbone as pretrained ('inferred': frozen
-    # layers or an imagenet layout). A .keras read needs h5py, which costs more than the rest
-    # of the read; an HDF5 file has it loaded already, so there 'unknown' is settled too.
-    wanted = ("inferred",) if zipped else ("inferred", "unknown")
-    candidates = [b for b in graph.backbones if b.weights in wanted]
+    candidates = [b for b in graph.backbones if b.weights in ("inferred", "unknown")]
     targets = [_targets(graph, b, zipped) for b in candidates]
     if not any(targets):
         return setup
+    wanted_targets = [t or [] for t in targets]
     try:
-        member = _stored_member(path) if zipped else None
-        if zipped and member is None:
+        member = _stored_member(path) if zipped else (0, os.path.getsize(path))
+        if member is None:
             return setup
-        import h5py  # noqa: F401 - loaded before the fork, as for the other HDF5 reads
+        with open(path, "rb") as handle:
+            pristine = _tiny_verdicts(handle, *member, wanted_targets, zipped)
+        if pristine is None or (not zipped and None in pristine):
+            if zipped or not hasattr(os, "fork") or not _fork_is_safe():
+                return setup
+            from modelcheck.settings import read_timeout
 
-        from modelcheck.settings import read_timeout
-
-        facts = _in_forked_child(lambda p: _extract(p, [t or [] for t in targets], member), path, read_timeout())
+            pristine = _in_forked_child(lambda p: _extract(p, wanted_targets), path, read_timeout()).get("pristine") or []
     except (InputError, OSError, ValueError, zipfile.BadZipFile, ImportError):
         return setup  # the statistics stay unknown; the model was read
-    pristine = facts.get("pristine") or []
     never_trained = {id(b) for b, verdict in zip(candidates, pristine) if verdict is True}
     if not never_trained:
         return setup
