@@ -88,8 +88,8 @@ def unscaled_input(setup: TrainingSetup, settings: Settings) -> Iterator[Finding
     feeds = "arrays" if train.source == "arrays" else "pipeline"
     yield report(
         "MC306",
-        f"raw 0-255 pixels reach a model trained from scratch (the training {feeds}{_name(train)} does not scale them). "
-        "Inputs this large saturate the first activations and make the initial gradients huge, so training is slow "
+        "raw 0-255 pixels reach a model trained from scratch, with nothing in between to scale them. "
+        f"The training {feeds}{_name(train)} leaves the pixels as they are and the model has no Rescaling layer; inputs this large saturate the first activations and make the initial gradients huge, so training is slow "
         "or unstable",
         where,
         "Scale the inputs: ImageDataGenerator(rescale=1./255), a keras.layers.Rescaling(1./255) first layer, or x / 255.0.",

@@ -98,16 +98,16 @@ def regression_loss_on_classifier(setup: TrainingSetup, settings: Settings) -> I
         return
     head = head_of(setup.model) if setup.model is not None else None
     if head is not None and head[0] == "softmax":
-        why = f"the output is a softmax ({named(head[2], setup)})"
+        what, why = "a softmax classifier", f"The output {named(head[2], setup)} gives class probabilities"
     else:
         source = _class_label_source(setup)
         if source is None:
             return
-        why = f"the pipeline gives class labels ({source})"
+        what, why = "class labels", f"The pipeline gives class labels ({source})"
     yield report(
         "MC108",
-        f"{canonical} is a regression loss, but {why}. "
-        "A squared or absolute error on class probabilities gives tiny, flat gradients once outputs saturate, "
+        f"{canonical} is a regression loss, used on {what}. "
+        f"{why}; a squared or absolute error on them gives tiny, flat gradients once outputs saturate, "
         "so training is slow and ends less accurate than with cross-entropy",
         _where(setup, loss.location, compiled.location if compiled else None),
         "Use categorical_crossentropy (one-hot labels), sparse_categorical_crossentropy (integer labels) or "
