@@ -160,3 +160,39 @@ def test_frozen_backbone_with_trained_statistics_still_gets_mc201(bn_models, nam
     assert backbone.weights == "inferred"
     [finding] = [f for f in result.findings if f.code == "MC201"]
     assert finding.location.layer == "rescaling" or finding.location.layer.startswith("rescaling")
+
+
+def test_damaged_weights_never_break_the_read(bn_models, tmp_path):
+    """Bytes flipped all over the weights member: the statistics become unknown or wrong, the
+    model is still read (config.json is intact) and nothing raises."""
+    from modelcheck.readers.model.weight_stats import _stored_member
+
+    source = bn_models / "keras3_untrained.keras"
+    start, size = _stored_member(str(source))
+    data = source.read_bytes()
+    for step in range(40):
+        damaged = bytearray(data)
+        at = start + (step * 7919) % min(size, 4096) if step % 2 else start + (step * 104_729) % size
+        damaged[at] ^= 0xFF
+        damaged[at + 1 : at + 9] = b"\xff" * 8
+        target = tmp_path / f"damaged_{step}.keras"
+        target.write_bytes(bytes(damaged))
+        result = check_paths([str(target)])
+        assert [f.code for f in result.findings if f.code == "MC001"] == []
+        [backbone] = result.setups[0].model.backbones
+        assert backbone.weights in ("none", "inferred")
+
+
+def test_tiny_hdf5_reads_what_h5py_reads(bn_models):
+    import io
+    import zipfile
+
+    from modelcheck.readers.model.tiny_hdf5 import TinyHDF5
+
+    data = zipfile.ZipFile(bn_models / "keras3_trained.keras").read("model.weights.h5")
+    reader = TinyHDF5.open(io.BytesIO(data), len(data))
+    mean = reader.read_floats("layers/functional/layers/batch_normalization/vars/2")
+    variance = reader.read_floats("layers/functional/layers/batch_normalization/vars/3")
+    assert set(mean) == {0.25} and set(variance) == {2.0} and len(mean) == 16
+    assert reader.read_floats("layers/functional/layers/no_such_layer/vars/2") is None
+    assert TinyHDF5.open(io.BytesIO(b"not hdf5" * 10), 80) is None
