@@ -20,6 +20,8 @@ MAX_NODES = 10_000
 """B-tree and symbol-table nodes visited per lookup: a weights group holds a few hundred."""
 MAX_MESSAGES = 256
 MAX_ELEMENTS = 16_384
+MAX_HEAP_BYTES = 1024 * 1024
+"""A group's local heap holds its member names: a few KB for a few hundred layers."""
 
 
 class _Bad(Exception):
@@ -31,6 +33,7 @@ class TinyHDF5:
 
     def __init__(self, handle: IO[bytes], size: int) -> None:
         self._handle, self._size = handle, size
+        self._heaps: dict[int, bytes] = {}
         head = self._read(0, 56)
         if head[:8] != _SIGNATURE or head[8] != 0 or head[13] != 8 or head[14] != 8:
             raise _Bad("not a version-0 HDF5 superblock with 8-byte offsets")
@@ -82,15 +85,19 @@ class TinyHDF5:
     # -- groups ----------------------------------------------------------------------------
 
     def _heap_name(self, heap: int, offset: int) -> bytes:
-        header = self._read(heap, 32)
-        if header[:4] != b"HEAP":
-            raise _Bad("no local heap")
-        segment_size, _, segment = struct.unpack_from("<QQQ", header, 8)
-        if offset >= segment_size:
+        data = self._heaps.get(heap)
+        if data is None:
+            header = self._read(heap, 32)
+            if header[:4] != b"HEAP":
+                raise _Bad("no local heap")
+            segment_size, _, segment = struct.unpack_from("<QQQ", header, 8)
+            if segment_size > MAX_HEAP_BYTES:
+                raise _Bad("local heap too large")
+            data = self._heaps[heap] = self._read(segment, segment_size)
+        if offset >= len(data):
             raise _Bad("name outside the heap")
-        data = self._read(segment + offset, min(256, segment_size - offset))
-        end = data.find(b"\0")
-        return data if end < 0 else data[:end]
+        end = data.find(b"\0", offset)
+        return data[offset:] if end < 0 else data[offset:end]
 
     def _lookup(self, group: tuple[int, int], name: str) -> tuple[int, tuple[int, int] | None] | None:
         """(object header address, cached (B-tree, heap) of a subgroup or None) of a child."""

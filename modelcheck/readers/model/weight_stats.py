@@ -61,11 +61,15 @@ class _Window:
         return True
 
 
+_NON_WORD = re.compile(r"\W+")
+_CAMEL_1 = re.compile("(.)([A-Z][a-z]+)")
+_CAMEL_2 = re.compile("([a-z])([A-Z])")
+
+
 def _snake(name: str) -> str:
     # keras.src.utils.naming.to_snake_case, which names .keras weight groups.
-    name = re.sub(r"\W+", "", name)
-    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+    name = _CAMEL_1.sub(r"\1_\2", _NON_WORD.sub("", name))
+    return _CAMEL_2.sub(r"\1_\2", name).lower()
 
 
 def _keras_group_names(graph: ModelGraph) -> list[str]:
