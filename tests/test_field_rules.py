@@ -40,6 +40,7 @@ EXPECTED = [
     ("MC207", "fail_adadelta_default.py", 6, "warning"),
     ("MC207", "fail_adam_learning_rate_0_1.py", 6, "warning"),
     ("MC207", "fail_sgd_learning_rate_1.py", 6, "warning"),
+    ("MC303", "fail_config_rescale_after_preprocessing.yaml", 19, "error"),  # training config
     ("MC303", "fail_rescale_after_preprocess_input.py", 6, "error"),
     ("MC306", "fail_raw_dataset_weights_none_backbone.py", 4, "warning"),
     ("MC306", "fail_raw_pixels_from_scratch.py", 5, "warning"),
@@ -56,7 +57,7 @@ def _findings(path: Path, code: str) -> list[tuple[str, int | None, str]]:
 
 
 def _case_files() -> list[tuple[str, Path]]:
-    return [(folder.name, case) for folder in sorted(CASES.iterdir()) if folder.is_dir() for case in sorted(folder.glob("*.py"))]
+    return [(folder.name, case) for folder in sorted(CASES.iterdir()) if folder.is_dir() for case in sorted(folder.glob("*.*")) if case.suffix in (".py", ".yaml")]
 
 
 @pytest.mark.parametrize(("code", "case"), _case_files(), ids=lambda value: getattr(value, "name", value))
