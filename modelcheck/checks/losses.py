@@ -28,13 +28,6 @@ _REGRESSION = {
 }
 
 
-def _where(setup: TrainingSetup, *candidates: Location | None) -> Location:
-    for candidate in candidates:
-        if candidate is not None:
-            return candidate
-    return Location(setup.path)
-
-
 def _single_label_source(setup: TrainingSetup) -> str | None:
     """How the data is provably single-label (one class per image), for the message; None if not."""
     for pipeline in setup.pipelines:
@@ -83,7 +76,7 @@ def single_label_data_multilabel_loss(setup: TrainingSetup, settings: Settings) 
         f"{loss.name} on {units} sigmoid outputs, but the data is single-label ({source}). "
         f"The output is {named(head[2], setup)}; Keras then reports binary accuracy averaged over the {units} outputs: a model that predicts nothing scores "
         f"{1 - 1 / units:.2f}, and the {units} scores do not form a class distribution",
-        _where(setup, loss.location, compiled.location if compiled else None),
+        loss.location or compiled.location or Location(setup.path),
         f"Use Dense({units}, activation='softmax') with categorical_crossentropy (one-hot labels) or "
         "sparse_categorical_crossentropy (integer labels).",
     )
@@ -109,7 +102,7 @@ def regression_loss_on_classifier(setup: TrainingSetup, settings: Settings) -> I
         f"{canonical} is a regression loss, used on {what}. "
         f"{why}; a squared or absolute error on them gives tiny, flat gradients once outputs saturate, "
         "so training is slow and ends less accurate than with cross-entropy",
-        _where(setup, loss.location, compiled.location if compiled else None),
+        loss.location or compiled.location or Location(setup.path),
         "Use categorical_crossentropy (one-hot labels), sparse_categorical_crossentropy (integer labels) or "
         "binary_crossentropy (one sigmoid unit).",
     )
