@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SHARED
+from conftest import SHARED, run_cli
 from modelcheck.engine import registered_codes
 from modelcheck.ruledocs import SECTIONS, all_docs
 from modelcheck.runner import check_paths
@@ -105,3 +105,16 @@ def test_doc_examples(code, section, number, expected, tmp_path):
             assert code in found, f"{code} {section} in {target.name}: found {found}"
         else:
             assert code not in found, f"{code} {section} in {target.name}: {[f.message for f in result.findings if f.code == code]}"
+
+
+def test_rules_listing_and_sarif_show_every_severity_a_rule_reports():
+    from modelcheck.report.sarif import _rule_entry
+
+    listing = run_cli("rules").stdout.splitlines()
+    [mc202] = [line for line in listing if line.startswith("MC202 ")]
+    assert "warning/info/error" in mc202
+    [mc306] = [line for line in listing if line.startswith("MC306 ")]
+    assert "unscaled-input" in mc306 and " warning " in mc306
+    entry = _rule_entry("MC202")
+    assert entry["defaultConfiguration"]["level"] == "warning"
+    assert entry["properties"]["severities"] == ["info", "warning", "error"]
