@@ -127,6 +127,9 @@ def _scaled_pipeline(setup: TrainingSetup) -> Pipeline | None:
 
 # --- MC202 -------------------------------------------------------------------
 
+# Layer names of the classifier keras.applications builds with include_top=True.
+_PRETRAINED_TOP = ("fc1", "fc2", "predictions")
+
 
 @rule("MC202")
 def nothing_trainable(setup: TrainingSetup, settings: Settings) -> Iterator[Finding]:
@@ -148,6 +151,8 @@ def nothing_trainable(setup: TrainingSetup, settings: Settings) -> Iterator[Find
         )
         return
     in_backbone = {name for backbone in model.backbones for name in backbone.layer_names}
+    # An include_top=True backbone's own classifier layers carry pretrained weights: not a new head.
+    in_backbone |= {name for backbone in model.backbones if backbone.include_top for name in _PRETRAINED_TOP}
     head = [layer for _, layer in model.walk() if layer.submodel is None and has_weights(layer) and layer.name not in in_backbone]
     frozen = [layer for layer in head if layer.trainable is False]
     if in_backbone and frozen:

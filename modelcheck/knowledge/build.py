@@ -300,6 +300,9 @@ def _merge(
     merged = dict(old) if only else {}
     merged.update(new)
     if not keras2:
+        if isinstance(old.get("_meta"), dict) and isinstance(new.get("_meta"), dict):
+            # tf-keras was not run: its version is that of the facts kept from the old file.
+            merged["_meta"] = {**new["_meta"], "tf_keras": old["_meta"].get("tf_keras")}
         for name, entry in old.items():
             if name.startswith("_"):
                 continue
