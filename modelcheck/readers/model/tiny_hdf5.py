@@ -47,7 +47,7 @@ class TinyHDF5:
     def open(cls, handle: IO[bytes], size: int) -> TinyHDF5 | None:
         try:
             return cls(handle, size)
-        except (_Bad, struct.error, OSError, ValueError):
+        except (_Bad, struct.error, OSError, ValueError, IndexError, OverflowError):
             return None
 
     def read_floats(self, path: str) -> list[float] | None:
@@ -63,7 +63,7 @@ class TinyHDF5:
                 group = found[1] if found[1] is not None else self._symbol_table(found[0])
             found = self._lookup(group, parts[-1])
             return None if found is None else self._dataset(found[0])
-        except (_Bad, struct.error, OSError, ValueError, IndexError, RecursionError):
+        except (_Bad, struct.error, OSError, ValueError, IndexError, OverflowError, RecursionError):
             return None
 
     # -- file access -----------------------------------------------------------------------

@@ -204,7 +204,7 @@ def _extract(path: str, targets: list[list[list[str]]]) -> dict[str, Any]:
 
 def with_weight_facts(path: str, setup: TrainingSetup, zipped: bool) -> TrainingSetup:
     """Mark backbones whose BatchNormalization statistics were never trained as ``weights='none'``."""
-    from modelcheck.readers.model.keras_file import InputError, _fork_is_safe, _in_forked_child
+    from modelcheck.readers.model.keras_file import _ZIP_ERRORS, InputError, _fork_is_safe, _in_forked_child
 
     graph = setup.model
     if graph is None or not graph.backbones:
@@ -226,7 +226,7 @@ def with_weight_facts(path: str, setup: TrainingSetup, zipped: bool) -> Training
             from modelcheck.settings import read_timeout
 
             pristine = _in_forked_child(lambda p: _extract(p, wanted_targets), path, read_timeout()).get("pristine") or []
-    except (InputError, OSError, ValueError, zipfile.BadZipFile, ImportError):
+    except (InputError, ImportError, *_ZIP_ERRORS):
         return setup  # the statistics stay unknown; the model was read
     never_trained = {id(b) for b, verdict in zip(candidates, pristine) if verdict is True}
     if not never_trained:
