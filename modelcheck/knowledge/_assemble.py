@@ -13,6 +13,11 @@ Pure Python: everything Keras-specific has been measured by then.  Schema of
                      :func:`_entry` for the fields.
 
 All index lists refer to ``model.layers`` of an ``include_top=False`` build.
+``feature_map`` holds that build's output: ``channels``, ``default`` (``[h, w, c]``
+at the default input size) and ``downsampling``, the size-changing ops on the path
+from input to output (``["window", kh, kw, sh, sw, padding]``, ``["pad", rows,
+cols]``) that :func:`modelcheck.knowledge.layout.apply_downsampling` turns into the
+size for any input (checked against Keras at four sizes when generated).
 """
 
 from __future__ import annotations
