@@ -59,12 +59,13 @@ def rules_command(argv: list[str]) -> int:
         print(json.dumps(_entry(doc, doc.code in _fixable()) | {"body": doc.body}, indent=2))
     else:
         fix = "\n\nFix: `modelcheck --fix` repairs this in scripts." if doc.code in _fixable() else ""
-        print(f"# {doc.code} {doc.name} ({doc.severity})\n\n{doc.summary}\n\n{doc.body}{fix}\n\nDocs: {rule_url(doc.code)}")
+        print(f"# {doc.code} {doc.name} ({_severities(doc)})\n\n{doc.summary}\n\n{doc.body}{fix}\n\nDocs: {rule_url(doc.code)}")
     return 0
 
 
 def _entry(doc: RuleDoc, fixable: bool) -> dict:
-    return {"code": doc.code, "name": doc.name, "severity": str(doc.severity), "summary": doc.summary,
+    return {"code": doc.code, "name": doc.name, "severity": str(doc.severity), "severities": [str(s) for s in doc.severities],
+            "summary": doc.summary,
             "fixable": fixable, "probe_only": doc.code.startswith("MC5"), "url": rule_url(doc.code)}
 
 
@@ -76,6 +77,12 @@ def _list(docs: list[RuleDoc], fmt: str) -> None:
     width = max((len(doc.name) for doc in docs), default=0)
     for doc in docs:
         mark = "[*]" if doc.code in fixable else "   "
-        print(f"{doc.code}  {doc.name:<{width}}  {str(doc.severity):<7}  {mark}  {doc.summary}")
+        print(f"{doc.code}  {doc.name:<{width}}  {_severities(doc):<7}  {mark}  {doc.summary}")
     if any(doc.code in fixable for doc in docs):
         print("\n[*] fixable with `modelcheck --fix`")
+
+
+def _severities(doc: RuleDoc) -> str:
+    """'warning', or 'warning/info/error' for a rule that reports several (default first)."""
+    others = [str(s) for s in doc.severities if s != doc.severity]
+    return "/".join([str(doc.severity), *others])

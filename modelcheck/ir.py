@@ -185,6 +185,9 @@ class Scaling:
     family: str | None = None
     """keras.applications module whose preprocess_input is used, e.g. 'resnet50'."""
     location: Location | None = None
+    steps: tuple["Scaling", ...] = ()
+    """Scalings applied one after the other (a ``preprocessing_function`` then ``rescale``);
+    ``kind`` is then 'unknown' unless they compose into one known scaling."""
 
     def mode(self, family_mode: str | None = None) -> str:
         """The input range this scaling produces from 0-255 pixels.

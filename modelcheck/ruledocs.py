@@ -25,10 +25,17 @@ class RuleDoc:
     code: str
     name: str
     severity: Severity
+    """The default: what a finding of this rule has unless the rule says otherwise."""
     summary: str
     body: str
     sections: dict[str, str]
     path: Path
+    severities: tuple[Severity, ...] = ()
+    """Every severity the rule reports, lowest first (front matter ``severities:``; else the default)."""
+
+    def __post_init__(self) -> None:
+        if not self.severities:
+            object.__setattr__(self, "severities", (self.severity,))
 
     def code_blocks(self, section: str) -> list[tuple[str, str]]:
         """(info string, code) of each fenced block in a section."""
@@ -59,6 +66,7 @@ def parse_doc(path: Path) -> RuleDoc:
         name=meta["name"],
         severity=Severity.parse(meta["severity"]),
         summary=meta.get("summary", ""),
+        severities=tuple(sorted({Severity.parse(part) for part in meta.get("severities", "").split(",") if part.strip()})),
         body=body.strip(),
         sections={k: v.strip() for k, v in sections.items()},
         path=path,

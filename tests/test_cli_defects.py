@@ -61,7 +61,7 @@ def test_unknown_codes_and_prefixes_are_usage_errors_with_a_suggestion(tmp_path)
 
 def test_rule_names_are_accepted_and_repeated_flags_add_up(tmp_path):
     script = _script(tmp_path / "train.py")
-    script.write_text(script.read_text().replace("optimizer=\"adam\"", "optimizer=Adam(lr=0.1)"))
+    script.write_text(script.read_text().replace("optimizer=\"adam\"", "optimizer=Adam(lr=0.001)"))
     result = run_cli("--output-format", "concise", "--select", "hidden-softmax", ".", cwd=tmp_path)
     assert [line.split()[1] for line in result.stdout.splitlines() if ": MC" in line] == ["MC101"]
     both = run_cli("--output-format", "concise", "--select", "MC101", "--select", "removed-api", ".", cwd=tmp_path)

@@ -13,6 +13,7 @@ import pytest
 
 from modelcheck import knowledge
 from modelcheck.knowledge import (
+    backbone_names,
     find_backbone,
     freeze_boundary,
     get_backbone,
@@ -20,6 +21,7 @@ from modelcheck.knowledge import (
     match_layers,
     preprocessing_for_module,
 )
+from modelcheck.knowledge.layout import apply_downsampling
 
 REPO = Path(__file__).resolve().parents[1]
 HEAVY = ("keras", "tensorflow", "tf_keras", "numpy", "h5py", "jax", "torch")
@@ -412,3 +414,51 @@ def test_backbone_reads_as_its_json_entry() -> None:
     assert densenet.get("no_such_field") is None
     merged = {**densenet, **densenet["keras2"]}
     assert merged["layers"][2] == "conv1/conv"
+
+
+# (e) feature-map shapes ------------------------------------------------------
+
+
+# Feature maps are measured on Keras 3 builds; tf-keras-only applications (RegNet, ResNetRS)
+# have none yet, and MC105 stays silent on them.
+@pytest.mark.parametrize("name", [n for n in backbone_names() if not get_backbone(n).keras2_only])
+def test_every_backbone_has_its_feature_map_and_the_formula_reproduces_it(name):
+    backbone = get_backbone(name)
+    facts = backbone["feature_map"]
+    height, width, channels = facts["default"]
+    assert channels == facts["channels"] > 0 and height >= 1 and width >= 1
+    assert backbone.feature_map() == (height, width, channels)
+    # The generated downsampling ops give the same size as Keras at the default input size.
+    assert apply_downsampling(facts["downsampling"], backbone.default_size, backbone.default_size) == (height, width)
+
+
+@pytest.mark.parametrize(
+    ("name", "size", "shape"),
+    [
+        ("VGG16", 150, (4, 4, 512)),
+        ("VGG16", 224, (7, 7, 512)),
+        ("ResNet50", 224, (7, 7, 2048)),
+        ("ResNet50", 150, (5, 5, 2048)),
+        ("Xception", 299, (10, 10, 2048)),
+        ("Xception", 150, (5, 5, 2048)),
+        ("InceptionV3", 299, (8, 8, 2048)),
+        ("DenseNet121", 224, (7, 7, 1024)),
+        ("EfficientNetB0", 224, (7, 7, 1280)),
+        ("ConvNeXtTiny", 224, (7, 7, 768)),
+        ("NASNetLarge", 331, (11, 11, 4032)),
+    ],
+)
+def test_feature_map_at_a_given_input_size(name, size, shape):
+    assert get_backbone(name).feature_map(size, size) == shape
+
+
+def test_a_backbone_without_feature_map_facts_stays_unknown():
+    regnet = get_backbone("RegNetX002")
+    assert regnet.keras2_only and "feature_map" not in regnet
+    assert regnet.feature_map(224, 224) is None
+
+
+def test_downsampling_formula_same_and_valid_padding():
+    ops = [["window", 3, 3, 2, 2, "valid"], ["pad", 2, 2], ["window", 3, 3, 2, 2, "same"]]
+    # valid: (150 - 3) // 2 + 1 = 74; pad: 76; same: ceil(76 / 2) = 38
+    assert apply_downsampling(ops, 150, 150) == (38, 38)

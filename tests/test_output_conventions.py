@@ -36,7 +36,7 @@ model = models.Sequential([
     layers.Dense(64, activation="softmax"),{comment}
     layers.Dense(5, activation="softmax"),
 ])
-model.compile(optimizer=optimizers.Adam(lr=0.1), loss="categorical_crossentropy", metrics=["accuracy"])
+model.compile(optimizer=optimizers.Adam(lr=0.001), loss="categorical_crossentropy", metrics=["accuracy"])
 """
 
 

@@ -63,6 +63,13 @@ def test_rule_shows_code_name_and_severity_from_the_doc(code, capsys):
     assert code in first and doc.name in first and str(doc.severity) in first, first
 
 
+def test_multi_severity_front_matter_keeps_a_default():
+    doc = DOCS["MC202"]
+    assert str(doc.severity) == "warning"
+    assert [str(s) for s in doc.severities] == ["info", "warning", "error"]
+    assert doc.severity in doc.severities
+
+
 @pytest.mark.parametrize("code", sorted(DOCS))
 def test_doc_structure(code):
     doc = DOCS[code]
@@ -145,3 +152,16 @@ def test_doc_examples(code, section, number, expected, tmp_path, request):
             assert code in found, f"{code} {section} in {target.name}: found {found}"
         else:
             assert code not in found, f"{code} {section} in {target.name}: {[f.message for f in result.findings if f.code == code]}"
+
+
+def test_rules_listing_and_sarif_show_every_severity_a_rule_reports():
+    from modelcheck.report.sarif import _rule_entry
+
+    listing = run_cli("rule", "--all").stdout.splitlines()  # `rules` would check the rules/ folder here
+    [mc202] = [line for line in listing if line.startswith("MC202 ")]
+    assert "warning/info/error" in mc202
+    [mc306] = [line for line in listing if line.startswith("MC306 ")]
+    assert "unscaled-input" in mc306 and " warning " in mc306
+    entry = _rule_entry("MC202", fixable=False)
+    assert entry["defaultConfiguration"]["level"] == "warning"
+    assert entry["properties"]["severities"] == ["info", "warning", "error"]

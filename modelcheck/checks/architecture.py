@@ -6,7 +6,7 @@ from typing import Iterator
 
 from modelcheck.checks.graph import (
     ACTIVATION_ONLY,
-    DROPOUT_LIKE,
+    LINEAR_AT_INFERENCE,
     containers,
     head_of,
     layer_label,
@@ -18,6 +18,7 @@ from modelcheck.engine import report, rule
 from modelcheck.findings import Finding, FixSpec
 from modelcheck.fix import specs
 from modelcheck.ir import Location, TrainingSetup
+from modelcheck.knowledge import find_backbone
 from modelcheck.settings import Settings
 from modelcheck.vocab import BINARY_LOSSES, CATEGORICAL_LOSSES, LINEAR_MAP_LAYERS, PROBABILISTIC_LOSSES
 
@@ -85,7 +86,8 @@ def output_activation_loss(setup: TrainingSetup, settings: Settings) -> Iterator
     if loss is None or loss.name is None or loss.custom:
         return
     loss_where = loss.location or (compiled.location if compiled else None) or where
-    if activation == "sigmoid" and units is not None and units > 1 and loss.name in CATEGORICAL_LOSSES and not loss.from_logits:
+    single_label = CATEGORICAL_LOSSES | {"sparse_categorical_crossentropy"}
+    if activation == "sigmoid" and units is not None and units > 1 and loss.name in single_label and not loss.from_logits:
         yield report(
             "MC102",
             f"{label} uses sigmoid over {units} classes under {loss.name}: Keras rescales the outputs inside the loss so training still runs, "
@@ -93,7 +95,8 @@ def output_activation_loss(setup: TrainingSetup, settings: Settings) -> Iterator
             where,
             f"Use Dense({units}, activation='softmax') for single-label classification (sigmoid + binary_crossentropy only for multi-label).",
         )
-    elif activation == "softmax" and units is not None and units > 1 and loss.name in BINARY_LOSSES:
+    elif activation == "softmax" and units is not None and units > 2 and loss.name in BINARY_LOSSES:
+        # A 2-unit softmax under BCE is categorical cross-entropy in disguise: same loss, same accuracy.
         yield report(
             "MC102",
             f"{label} is a {units}-way softmax trained with {loss.name}: each output is scored as an independent yes/no, so the reported "
@@ -164,16 +167,28 @@ def stacked_linear_layers(setup: TrainingSetup, settings: Settings) -> Iterator[
         for layer in container.layers:
             if layer.class_name not in LINEAR_MAP_LAYERS or layer.activation != "linear" or id(layer) in backbone_layers:
                 continue
-            following = next_layer(container, layer, DROPOUT_LIKE | {"Flatten", "Reshape"})
+            following = next_layer(container, layer, LINEAR_AT_INFERENCE)
             if following is None or following.class_name not in LINEAR_MAP_LAYERS:
                 continue
+            between = _between(container, layer, following)
+            how = f"with only {', '.join(between)} between them" if between else "directly"
             yield report(
                 "MC104",
-                f"{named(layer, setup)} has no activation and feeds {named(following, setup)} directly: two linear maps in a row "
-                "collapse into one, so the extra layer adds parameters but no capacity",
+                f"{named(layer, setup)} has no activation and feeds {named(following, setup)} {how}. "
+                "Two linear maps in a row collapse into one, so the extra layer adds parameters but no capacity",
                 _where(setup, layer.location),
                 "Give the first layer a nonlinearity (activation='relu'), or remove one of the two layers.",
             )
+
+
+def _between(container, first, last) -> list[str]:
+    """Class names of the layers on the single path from ``first`` to ``last`` (exclusive)."""
+    names: list[str] = []
+    current = next_layer(container, first, set())
+    while current is not None and current is not last and len(names) < len(container.layers):
+        names.append(current.class_name)
+        current = next_layer(container, current, set())
+    return names
 
 
 def _backbone_layer_ids(setup: TrainingSetup) -> set[int]:
@@ -199,12 +214,12 @@ def oversized_head(setup: TrainingSetup, settings: Settings) -> Iterator[Finding
     backbone_layers = _backbone_layer_ids(setup)
     for _, container in containers(setup.model):
         for layer in container.layers:
-            if layer.class_name != "Flatten" or id(layer) in backbone_layers or not layer.output_shape:
+            if layer.class_name != "Flatten" or id(layer) in backbone_layers:
                 continue
             dense = next_layer(container, layer)
-            if dense is None or dense.class_name != "Dense" or dense.units is None:
+            if dense is None or dense.class_name != "Dense" or dense.units is None or _vgg_top(setup, layer, dense):
                 continue
-            features = layer.output_shape[-1]
+            features = _flat_size(setup, container, layer)
             if features is None:
                 continue
             params = features * dense.units + dense.units
@@ -216,6 +231,31 @@ def oversized_head(setup: TrainingSetup, settings: Settings) -> Iterator[Finding
                     _where(setup, layer.location),
                     "Replace Flatten() with GlobalAveragePooling2D() (or pooling='avg' on the backbone).",
                 )
+
+
+def _vgg_top(setup: TrainingSetup, flatten, dense) -> bool:
+    """VGG's own include_top classifier (flatten → fc1), copied flat into a model."""
+    return flatten.name == "flatten" and dense.name == "fc1" and any(b.name.startswith("VGG") for b in setup.model.backbones)
+
+
+def _flat_size(setup: TrainingSetup, container, flatten) -> int | None:
+    """Values a Flatten produces: its known output shape, else the backbone's feature map it flattens."""
+    if flatten.output_shape and flatten.output_shape[-1] is not None:
+        return flatten.output_shape[-1]
+    by_name = {layer.name: layer for layer in container.layers}
+    source = by_name.get(flatten.inbound[0]) if len(flatten.inbound) == 1 else None
+    for backbone in setup.model.backbones:
+        if source is None or backbone.nested_as != source.name or backbone.include_top:
+            continue
+        shape = backbone.input_shape or (setup.model.input_shapes[0] if setup.model.input_shapes else None)
+        info = find_backbone(backbone.name)
+        if info is None or not shape or len(shape) != 3 or None in shape[:2]:
+            return None
+        feature_map = info.feature_map(shape[0], shape[1], keras=backbone.keras_major or 3)
+        if feature_map is None or None in feature_map:
+            return None
+        return feature_map[0] * feature_map[1] * feature_map[2]
+    return None
 
 
 @rule("MC106")

@@ -10,6 +10,28 @@ from modelcheck.vocab import ACTIVATION_LAYERS, PASS_THROUGH_LAYERS
 
 ACTIVATION_ONLY = {"Activation", *ACTIVATION_LAYERS}
 DROPOUT_LIKE = {"Dropout", "SpatialDropout1D", "SpatialDropout2D", "GaussianDropout", "GaussianNoise", "AlphaDropout"}
+# Layers that are linear maps at inference time and change no feature count: two weighted
+# linear layers with only these between them still collapse into one (MC104).
+LINEAR_AT_INFERENCE = DROPOUT_LIKE | {
+    "Flatten",
+    "Reshape",
+    "BatchNormalization",
+    "AveragePooling1D",
+    "AveragePooling2D",
+    "AveragePooling3D",
+    "ZeroPadding1D",
+    "ZeroPadding2D",
+    "ZeroPadding3D",
+}
+# Global poolings keep the channel axis: a `Conv2D(n, 1)` → pooling → softmax head has n outputs.
+GLOBAL_POOLING = {
+    "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D",
+    "GlobalAveragePooling3D",
+    "GlobalMaxPooling1D",
+    "GlobalMaxPooling2D",
+    "GlobalMaxPooling3D",
+}
 WEIGHTED_CLASSES = {
     "Dense",
     "EinsumDense",
@@ -108,6 +130,8 @@ def head_of(graph: ModelGraph) -> tuple[str | None, int | None, Layer] | None:
                 activation = layer.activation
         elif layer.class_name in PASS_THROUGH_LAYERS - {"InputLayer"} or layer.class_name in DROPOUT_LIKE:
             pass
+        elif layer.class_name in GLOBAL_POOLING:
+            pass  # keeps the channel axis: the units of the layer before it reach the output
         elif layer.units is not None:
             return activation or layer.activation, layer.units, output
         else:

@@ -7,7 +7,7 @@ import re
 from typing import Iterator
 
 from modelcheck.checks.graph import head_of
-from modelcheck.checks.scaling import describe_scaling, scaling_mode
+from modelcheck.checks.scaling import describe_scaling, mode_text, scaling_mode
 from modelcheck.engine import report, rule
 from modelcheck.findings import Finding
 from modelcheck.ir import Location, Pipeline, TrainingSetup
@@ -116,6 +116,29 @@ def train_eval_preprocessing_differs(setup: TrainingSetup, settings: Settings) -
                 where,
                 "Build every pipeline from one preprocessing function (same size, color order and scaling as training).",
             )
+
+
+@rule("MC303")
+def double_scaling(setup: TrainingSetup, settings: Settings) -> Iterator[Finding]:
+    """`rescale` on top of a preprocessing_function that already scales the pixels."""
+    seen: set[Location | None] = set()
+    for pipeline in setup.pipelines:
+        steps = pipeline.scaling.steps if pipeline.scaling else ()
+        if len(steps) != 2 or steps[1].kind != "rescale" or steps[1].location in seen:
+            continue  # one generator feeding several pipelines is one finding
+        seen.add(steps[1].location)
+        first, then = steps
+        mode = scaling_mode(first)
+        if mode in ("raw", "unknown"):
+            continue  # the function leaves 0-255 pixels (or does something unknown): rescale may be right
+        yield report(
+            "MC303",
+            f"the {pipeline.role} pipeline{_name(pipeline)} scales twice: {describe_scaling(first)}, then {describe_scaling(then)}. "
+            f"The function already maps pixels to {mode_text(mode)}, and rescale shrinks them again, "
+            "so the model sees inputs near zero that match neither the weights nor the other pipelines",
+            _where(setup, then.location, pipeline.location),
+            "Drop rescale= when preprocessing_function already scales the pixels.",
+        )
 
 
 @rule("MC304")

@@ -72,13 +72,33 @@ def _closest(monitor: str, available: set[str]) -> str | None:
     return match[0] if match else None
 
 
+# What Keras 3 does with a legacy API when it does not simply fail.
+_ON_KERAS3 = {
+    "decay=": "`decay=` is ignored on Keras 3: it only warns, and the learning rate never decays. "
+    "Training runs at the initial rate throughout; to keep the legacy schedule (lr / (1 + decay * step)) use `{replacement}`",
+    "class_weight='auto'": "`class_weight='auto'` fails on Keras 3 / TensorFlow ≥ 2.16. "
+    "Keras 1 accepted the string and ignored it; Keras 3 needs a dict, use `{replacement}`",
+    "ModelCheckpoint(save_weights_only=True) with a path not ending in '.weights.h5'": (
+        "`ModelCheckpoint(save_weights_only=True)` needs a path ending in `.weights.h5` on Keras 3. "
+        "Keras 3 raises a ValueError when the callback is built; use {replacement}"
+    ),
+}
+
+
+def _removed_message(api: str, replacement: str) -> str:
+    template = _ON_KERAS3.get(api)
+    if template is not None:
+        return template.format(replacement=replacement)
+    return f"`{api}` was removed in Keras 3 / TensorFlow ≥ 2.16. The script fails there; use `{replacement}`"
+
+
 @rule("MC402")
 def removed_api(setup: TrainingSetup, settings: Settings) -> Iterator[Finding]:
     for use in setup.api_uses:
         offer = specs.removed_api(use.api, use.replacement, use.location)
         yield report(
             "MC402",
-            f"`{use.api}` was removed in Keras 3 / TensorFlow ≥ 2.16. The script fails there; use `{use.replacement}`",
+            _removed_message(use.api, use.replacement),
             use.location or Location(setup.path),
             fix=offer if isinstance(offer, FixSpec) else None,
         )

@@ -141,6 +141,9 @@ def _scaled_pipeline(setup: TrainingSetup) -> Pipeline | None:
 
 # --- MC202 -------------------------------------------------------------------
 
+# Layer names of the classifier keras.applications builds with include_top=True.
+_PRETRAINED_TOP = ("fc1", "fc2", "predictions")
+
 
 @rule("MC202")
 def nothing_trainable(setup: TrainingSetup, settings: Settings) -> Iterator[Finding]:
@@ -162,15 +165,20 @@ def nothing_trainable(setup: TrainingSetup, settings: Settings) -> Iterator[Find
         )
         return
     in_backbone = {name for backbone in model.backbones for name in backbone.layer_names}
+    # An include_top=True backbone's own classifier layers carry pretrained weights: not a new head.
+    in_backbone |= {name for backbone in model.backbones if backbone.include_top for name in _PRETRAINED_TOP}
     head = [layer for _, layer in model.walk() if layer.submodel is None and has_weights(layer) and layer.name not in in_backbone]
-    if in_backbone and head and all(layer.trainable is False for layer in head):
-        first = head[0]
+    frozen = [layer for layer in head if layer.trainable is False]
+    if in_backbone and frozen:
+        first = frozen[0]
+        which = "the new head is frozen" if len(frozen) == len(head) else f"{len(frozen)} of the {len(head)} new head layers are frozen"
         yield report(
             "MC202",
-            f"the new head is frozen ({named(first, setup)} and {len(head) - 1} more layer(s) added on the backbone): "
-            "its weights start random and stay random, so only the backbone moves",
+            f"{which} ({named(first, setup)}" + (f" and {len(frozen) - 1} more)." if len(frozen) > 1 else ").")
+            + " A head layer starts random and, frozen, stays random, so its output is noise the rest must learn around",
             _where(setup, first.location),
             "Keep the layers you add on top trainable; freeze only the pretrained backbone.",
+            severity=Severity.ERROR,
         )
 
 
@@ -191,7 +199,8 @@ def freeze_boundary(setup: TrainingSetup, settings: Settings) -> Iterator[Findin
             f"the first trainable one, so part of {block} is fine-tuned against a frozen rest"
         ]
         bn = [names[i] for i in cut.cut_block_trainable_batchnorm if view.layers[i] is not None and view.layers[i].trainable]
-        if bn and not _inference_mode(setup, view.backbone):
+        bn_in_training_mode = bool(bn) and not _inference_mode(setup, view.backbone)
+        if bn_in_training_mode:
             parts.append(f"its BatchNormalization layers {', '.join(bn)} are trainable and will update their statistics")
         if shift:
             parts.append(
@@ -203,6 +212,9 @@ def freeze_boundary(setup: TrainingSetup, settings: Settings) -> Iterator[Findin
             "; ".join(parts),
             _where(setup, _freeze_location(setup), where_layer.location if where_layer else None, view.backbone.location),
             _boundary_hint(setup, cut, names, shift),
+            # A cut alone is advice (the TF tutorial's fine_tune_at = 100 is one); BatchNorm in
+            # training mode or an index counted on a wrapper likely costs accuracy.
+            severity=Severity.WARNING if bn_in_training_mode or shift else Severity.INFO,
         )
 
 
@@ -391,6 +403,19 @@ def batchnorm_training_mode(setup: TrainingSetup, settings: Settings) -> Iterato
             if view.backbone.nested_as
             else "part of the model layer by layer, not called with training=False"
         )
+        two_stage = _frozen_at_first_fit(setup, view)
+        if two_stage is False:
+            # Trainable from the first fit: BatchNorm adapting to the new data is common practice.
+            yield report(
+                "MC205",
+                f"{view.backbone.name} trains {len(trainable_bn)} BatchNormalization layers in training mode from the first fit. "
+                f"It is {how}, so the ImageNet statistics are replaced by those of your batches; "
+                "that is common practice when training from the first fit, but small batches make the statistics noisy",
+                _where(setup, view.backbone.location),
+                "If the features drift, call the backbone as base(inputs, training=False) (Keras fine-tuning guide).",
+                severity=Severity.INFO,
+            )
+            continue
         yield report(
             "MC205",
             (f"{len(trainable_bn)} BatchNormalization layers of {view.backbone.name} are trainable and run in training mode. "
@@ -402,7 +427,33 @@ def batchnorm_training_mode(setup: TrainingSetup, settings: Settings) -> Iterato
         )
 
 
+def _frozen_at_first_fit(setup: TrainingSetup, view: BackboneView) -> bool | None:
+    """Whether every weighted backbone layer was frozen when the first fit() ran (the two-stage
+    recipe); None when the program order is unknown (a model file, no fit in the script)."""
+    if setup.kind != "script" or not setup.fits:
+        return None
+    first_fit = min(fit.order for fit in setup.fits)
+    weighted = [view.layers[i].name for i in view.layout.weighted if i < len(view.layers) and view.layers[i] is not None]
+    trainable = dict.fromkeys(weighted, True)
+    for op in sorted(setup.freeze_ops, key=lambda op: op.order):
+        if op.order >= first_fit:
+            break
+        for name in op.layers:
+            if name in trainable:
+                trainable[name] = op.trainable
+    return bool(weighted) and not any(trainable.values())
+
+
 # --- MC206 -------------------------------------------------------------------
+
+
+def trainable_pretrained_layers(setup: TrainingSetup, settings: Settings) -> int:
+    """How many weighted layers of pretrained backbones are trainable (MC206, MC207)."""
+    count = 0
+    for view in _views(setup):
+        if _pretrained(view.backbone, settings):
+            count += sum(1 for i, layer in enumerate(view.layers) if layer is not None and view.weighted(i) and layer.trainable)
+    return count
 
 
 @rule("MC206")

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from modelcheck.knowledge.families import canonical_name
-from modelcheck.knowledge.layout import FreezeBoundary, Layout
+from modelcheck.knowledge.layout import FreezeBoundary, Layout, apply_downsampling
 from modelcheck.knowledge.matching import SequenceMatch, match_layers
 
 __all__ = [
@@ -159,6 +159,29 @@ class Backbone(Mapping[str, Any]):
         return tuple(
             ExtraLayer(e["index"], e["name"], e["class"]) for e in raw["imagenet_weights_extra_layers"]
         )
+
+    def feature_map(self, height: int | None = None, width: int | None = None, keras: int = 3) -> tuple[int | None, ...] | None:
+        """Shape ``(h, w, channels)`` of the ``include_top=False`` output for an input size.
+
+        ``height``/``width`` None mean the default input size.  The spatial
+        size comes from the generated downsampling ops (the convolutions and
+        poolings on the path from input to output); ``None`` entries where it
+        cannot be computed, None overall when the knowledge base has no
+        feature-map facts for this backbone.
+        """
+        raw = self.raw.get("keras2", {}) if keras == 2 else {}
+        facts = raw.get("feature_map") or self.raw.get("feature_map")
+        if not facts:
+            return None
+        channels = facts.get("channels")
+        if height is None and width is None and facts.get("default"):
+            return tuple(facts["default"])
+        ops = facts.get("downsampling")
+        size = (self.default_size if height is None else height, self.default_size if width is None else width)
+        if ops is None:
+            return (None, None, channels)
+        spatial = apply_downsampling(ops, *size)
+        return (*(n if n > 0 else None for n in spatial), channels)
 
     def layout(self, keras: int = 3, imagenet: bool = False) -> Layout:
         """The layer list of a Keras ``keras`` build, optionally with imagenet weights."""

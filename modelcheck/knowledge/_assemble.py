@@ -13,6 +13,11 @@ Pure Python: everything Keras-specific has been measured by then.  Schema of
                      :func:`_entry` for the fields.
 
 All index lists refer to ``model.layers`` of an ``include_top=False`` build.
+``feature_map`` holds that build's output: ``channels``, ``default`` (``[h, w, c]``
+at the default input size) and ``downsampling``, the size-changing ops on the path
+from input to output (``["window", kh, kw, sh, sw, padding]``, ``["pad", rows,
+cols]``) that :func:`modelcheck.knowledge.layout.apply_downsampling` turns into the
+size for any input (checked against Keras at four sizes when generated).
 """
 
 from __future__ import annotations
@@ -89,6 +94,7 @@ def _entry(name: str, raw: dict[str, Any], modules: dict[str, Any], keras2: bool
         "input_range": module_info["input_range"],
         "internal_preprocessing": raw["internal_preprocessing"],
         "imagenet_weights_extra_layers": raw.get("imagenet_weights_extra_layers", []),
+        "feature_map": raw["feature_map"],
         **_layout(name, raw),
     }
     if raw["config_ops"]:
@@ -159,7 +165,14 @@ def assemble(raw3: dict[str, Any], raw2: dict[str, Any] | None) -> dict[str, Any
             and k2["imagenet_weights_extra_layers"] != k3["imagenet_weights_extra_layers"]
         ):
             diff["imagenet_weights_extra_layers"] = k2["imagenet_weights_extra_layers"]
-        for key in ("preprocessing", "input_range", "min_size", "default_size", "internal_preprocessing"):
+        for key in (
+            "preprocessing",
+            "input_range",
+            "min_size",
+            "default_size",
+            "internal_preprocessing",
+            "feature_map",
+        ):
             if k2[key] != k3[key]:
                 diff[key] = k2[key]
         if diff:

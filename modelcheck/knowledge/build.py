@@ -183,6 +183,7 @@ def describe_app(lib: Lib, name: str, imagenet: bool) -> dict[str, Any]:
         "cuts": cuts,
         "config_ops": config_ops,
         "internal_preprocessing": [names[i] for i in internal],
+        "feature_map": _introspect.feature_map(model, default_size, min_size),
     }
     if "include_preprocessing" in inspect.signature(fn).parameters and internal:
         # Run the built-in preprocessing layers on the probe image: that is the
@@ -299,6 +300,9 @@ def _merge(
     merged = dict(old) if only else {}
     merged.update(new)
     if not keras2:
+        if isinstance(old.get("_meta"), dict) and isinstance(new.get("_meta"), dict):
+            # tf-keras was not run: its version is that of the facts kept from the old file.
+            merged["_meta"] = {**new["_meta"], "tf_keras": old["_meta"].get("tf_keras")}
         for name, entry in old.items():
             if name.startswith("_"):
                 continue

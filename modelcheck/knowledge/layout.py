@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from collections.abc import Sequence
 from typing import Any
 
 from modelcheck.knowledge.families import is_auto_named
@@ -214,3 +215,17 @@ class Layout:
             cuts=cuts,
             auto_named=auto,
         )
+
+
+def apply_downsampling(ops: Sequence[Sequence[Any]], height: int, width: int) -> tuple[int, int]:
+    """Spatial output size of the generated ``downsampling`` ops for one input size (the runtime formula)."""
+    for op in ops:
+        if op[0] == "pad":
+            height, width = height + op[1], width + op[2]
+            continue
+        _, kh, kw, sh, sw, padding = op
+        if padding == "same":
+            height, width = -(-height // sh), -(-width // sw)
+        else:
+            height, width = (height - kh) // sh + 1, (width - kw) // sw + 1
+    return height, width

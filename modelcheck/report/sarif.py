@@ -35,7 +35,8 @@ def _rule_entry(code: str, fixable: bool) -> dict[str, Any]:
         "help": {"text": doc.body, "markdown": doc.body},
         "helpUri": rule_url(code),
         "defaultConfiguration": {"level": _LEVEL[doc.severity]},
-        "properties": {"tags": ["keras", "transfer-learning"] + (["fixable"] if fixable else [])},
+        "properties": {"tags": ["keras", "transfer-learning"] + (["fixable"] if fixable else []),
+                       "severities": [str(s) for s in doc.severities]},
     }
 
 

@@ -38,7 +38,11 @@ LEGACY_FIT = {
     "use_multiprocessing": ("a keras.utils.PyDataset(use_multiprocessing=...)", None),
     "max_queue_size": ("a keras.utils.PyDataset(max_queue_size=...)", None),
 }
-LEGACY_OPTIMIZER = {"lr": "learning_rate=", "decay": "a keras.optimizers.schedules.LearningRateSchedule as learning_rate="}
+LEGACY_OPTIMIZER = {
+    "lr": "learning_rate=",
+    # Legacy `decay` shrank the rate as lr / (1 + decay * iterations): exactly this schedule.
+    "decay": "learning_rate: {class_name: InverseTimeDecay, config: {initial_learning_rate: <lr>, decay_steps: 1, decay_rate: <decay>}}",
+}
 
 HEAD_LAYERS = (*sorted(LAYER_ALIASES),
     "Dense", "Dropout", "Flatten", "GlobalAveragePooling2D", "GlobalMaxPooling2D", "GlobalAveragePooling1D",

@@ -341,8 +341,15 @@ class _Builder:
         factor: float | None = parse_fraction(rescale) if isinstance(rescale, str) else rescale
         family_key = "preprocessing" if "preprocessing" in spec else "preprocessing_function" if "preprocessing_function" in spec else None
         family = _family(spec[family_key]) if family_key else None
-        if any(spec.get(name) for name in DATA_DEPENDENT_ARGS) or (factor not in (None, 1) and family):
+        if any(spec.get(name) for name in DATA_DEPENDENT_ARGS):
             return Scaling("unknown", location=self.loc(*keys))
+        if factor not in (None, 1) and family and family_key:
+            # Both: the preprocessing function runs first, then rescale (as ImageDataGenerator does).
+            steps = (
+                Scaling("preprocess_input", family=family, location=self.loc(*keys, family_key)),
+                Scaling("rescale", float(factor), location=self.loc(*keys, "rescale")),
+            )
+            return Scaling("unknown", location=self.loc(*keys), steps=steps)
         if factor is not None and factor != 1:
             return Scaling("rescale", float(factor), location=self.loc(*keys, "rescale"))
         if family and family_key:

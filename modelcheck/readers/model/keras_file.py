@@ -5,7 +5,8 @@ The weights are never loaded, so the cost does not grow with the file. This
 module sniffs the format and opens files safely; the readers live in
 ``keras_zip`` (bounded streaming decompression), ``h5_file`` (HDF5 in a child
 process), ``json_text`` (JSON with a nesting bound) and ``code_scan`` (the
-MC601 scan for pickles).
+MC601 scan for pickles). Only one or two BatchNormalization statistics are read
+(see :mod:`modelcheck.readers.model.weight_stats`), to tell pretrained from untrained backbones.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from modelcheck.readers.model.json_text import (
     read_model_json,
 )
 from modelcheck.readers.model.keras_zip import read_keras_zip
+from modelcheck.readers.model.weight_stats import with_weight_facts
 
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
@@ -47,9 +49,9 @@ def read_model_file(path: str) -> TrainingSetup:
         head = handle.read(64)
         if head.startswith(b"PK"):
             handle.seek(0)
-            return read_keras_zip(path, handle)
+            return with_weight_facts(path, read_keras_zip(path, handle), zipped=True)
         if head.startswith(_HDF5_SIGNATURE):
-            return read_h5(path)
+            return with_weight_facts(path, read_h5(path), zipped=False)
         if head.removeprefix(b"\xef\xbb\xbf").lstrip()[:1] in (b"{", b"[") or looks_like_utf16(head):
             handle.seek(0)
             data = handle.read(MAX_CONFIG_BYTES + 1)

@@ -5,7 +5,6 @@ builds (include_top head and pooling included) and the shape of their feature ma
 from __future__ import annotations
 
 import ast
-import math
 import re
 from typing import Any, Mapping
 
@@ -43,7 +42,9 @@ class BackboneFacts:
             self.extras = list(extras()) if callable(extras) else list(get("imagenet_weights_extra_layers") or [])
         except Exception:  # an incomplete entry: assume no extra layers
             self.extras = []
-        self.channels = None
+        method = getattr(entry, "feature_map", None)
+        self.feature_map = method if callable(method) else None
+        """``feature_map(height, width)`` → (h, w, channels) of the include_top=False output."""
 
 
 def get_any(record: Any, *keys: str) -> Any:
@@ -75,19 +76,6 @@ def find_backbone_facts(name: str) -> BackboneFacts | None:
 
 # -- shapes and heads --------------------------------------------------------------------------------
 
-# Channels of the last feature map (include_top=False) per backbone; spatial reduction rule.
-_CHANNELS = {
-    "VGG16": 512, "VGG19": 512, "ResNet50": 2048, "ResNet101": 2048, "ResNet152": 2048,
-    "ResNet50V2": 2048, "ResNet101V2": 2048, "ResNet152V2": 2048, "InceptionV3": 2048,
-    "InceptionResNetV2": 1536, "Xception": 2048, "MobileNet": 1024, "MobileNetV2": 1280,
-    "DenseNet121": 1024, "DenseNet169": 1664, "DenseNet201": 1920, "NASNetMobile": 1056, "NASNetLarge": 4032,
-    "EfficientNetB0": 1280, "EfficientNetB1": 1280, "EfficientNetB2": 1408, "EfficientNetB3": 1536,
-    "EfficientNetB4": 1792, "EfficientNetB5": 2048, "EfficientNetB6": 2304, "EfficientNetB7": 2560,
-}
-_FLOOR_HALVING = {"VGG16", "VGG19"}
-_CEIL_HALVING = {"ResNet50", "ResNet101", "ResNet152", "ResNet50V2", "ResNet101V2", "ResNet152V2", "MobileNetV2",
-                 "EfficientNetB0", "EfficientNetB1", "EfficientNetB2", "EfficientNetB3", "EfficientNetB4",
-                 "EfficientNetB5", "EfficientNetB6", "EfficientNetB7"}
 _AVG_POOL_NAMED = ("ResNet", "Inception", "Xception", "DenseNet", "EfficientNet")
 
 
@@ -135,17 +123,17 @@ class BackboneState:
         return current
 
     def feature_shape(self, shape: tuple[int | None, ...] | None) -> tuple[int | None, ...] | None:
-        """Shape of the last feature map: spatial size halved five times, the known channel count."""
-        channels = getattr(self.facts, "channels", None) or _CHANNELS.get(self.name)
-        if shape is None or len(shape) != 3 or channels is None:
+        """Shape of the last feature map, from the knowledge base's generated downsampling ops."""
+        if shape is None or len(shape) != 3:
             return None
-        if self.name in _FLOOR_HALVING:
-            spatial = tuple(None if n is None else n // 32 for n in shape[:2])
-        elif self.name in _CEIL_HALVING:
-            spatial = tuple(None if n is None else math.ceil(n / 32) for n in shape[:2])
-        else:
-            spatial = (None, None)
-        return spatial + (channels,)
+        feature_map = getattr(self.facts, "feature_map", None)
+        if feature_map is None:
+            return None
+        height, width = shape[0], shape[1]
+        if height is None or width is None:
+            channels = feature_map(None, None)
+            return (None, None, channels[-1]) if channels else None
+        return feature_map(height, width)
 
 
 def build_backbone(world: Any, name: str, args: list[Arg], kwargs: dict[str, Arg], node: ast.Call) -> Any:

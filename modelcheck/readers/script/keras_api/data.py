@@ -219,7 +219,9 @@ class DataGenObj(Obj):
         elif prep is not None and prep.value is not None:
             scaling = scaling_from_function(world, prep.value, it.loc(prep.at))
             if factor not in (None, 0.0, 1.0):
-                scaling = Scaling("unknown", location=scaling.location)  # both: applied one after the other
+                # Both: ImageDataGenerator applies preprocessing_function first, then rescale.
+                then = Scaling("rescale", factor=factor, offset=0.0, location=it.loc(rescale.at))
+                scaling = Scaling("unknown", location=scaling.location, steps=(scaling, then))
             self.scaling = scaling
         elif factor not in (None, 0.0):
             self.scaling = Scaling("rescale", factor=factor, offset=0.0, location=it.loc(rescale.at))

@@ -30,6 +30,11 @@ from modelcheck.vocab import OPTIMIZER_DEFAULT_LR, OPTIMIZERS, canonical_loss, c
 OPTIMIZER_NAMES = frozenset(OPTIMIZERS)
 CALLBACK_MONITORS = {"ModelCheckpoint", "EarlyStopping", "ReduceLROnPlateau"}
 # Removed or renamed in Keras 3 / TF >= 2.16 (dotted paths after the keras package).
+# Legacy `decay` shrank the rate as lr / (1 + decay * iterations): exactly this schedule.
+DECAY_REPLACEMENT = "learning_rate=keras.optimizers.schedules.InverseTimeDecay(lr, decay_steps=1, decay_rate=decay)"
+CHECKPOINT_WEIGHTS_API = "ModelCheckpoint(save_weights_only=True) with a path not ending in '.weights.h5'"
+CLASS_WEIGHT_REPLACEMENT = "class_weight={class_index: weight, ...} (e.g. from sklearn's compute_class_weight)"
+
 REMOVED_PATHS = {
     "layers.merge": "keras.layers.Concatenate / Add / Multiply (the merge module is gone)",
     "layers.Merge": "keras.layers.Concatenate / Add / Multiply",
@@ -108,7 +113,7 @@ def make_optimizer(world: Any, name: str, args: list[Arg], kwargs: dict[str, Arg
     it = world.it
     class_name = canonical_optimizer(name) or name
     legacy: list[str] = []
-    for key, replacement in (("lr", "learning_rate="), ("decay", "a keras.optimizers.schedules.ExponentialDecay schedule (or drop it)")):
+    for key, replacement in (("lr", "learning_rate="), ("decay", DECAY_REPLACEMENT)):
         if key in kwargs:
             legacy.append(key)
             world.api_use(f"{key}=", replacement, it.loc(kwargs[key].at))
@@ -133,7 +138,17 @@ def make_callback(world: Any, name: str, args: list[Arg], kwargs: dict[str, Arg]
     if name == "ModelCheckpoint" and "period" in kwargs:
         world.api_use("period=", "save_freq=", it.loc(kwargs["period"].at))
     if name == "ModelCheckpoint":
-        world.note_path("saves", _arg(args, kwargs, 0, "filepath"))
+        path = _arg(args, kwargs, 0, "filepath")
+        world.note_path("saves", path)
+        weights_only = _arg(args, kwargs, 4, "save_weights_only")
+        if (
+            weights_only is not None
+            and weights_only.value is True
+            and path is not None
+            and isinstance(path.value, str)
+            and not path.value.endswith(".weights.h5")
+        ):
+            world.api_use(CHECKPOINT_WEIGHTS_API, "a filepath ending in '.weights.h5'", it.loc(path.at))
     if name not in CALLBACK_MONITORS:
         return CallbackObj(name, None, it.loc(node))
     if monitor is None:
@@ -281,6 +296,9 @@ def do_fit(world: Any, model: Any, method: str, args: list[Arg], kwargs: dict[st
     for key, replacement in (("nb_epoch", "epochs="),):
         if key in kwargs:
             world.api_use(f"{key}=", replacement, it.loc(kwargs[key].at))
+    class_weight = kwargs.get("class_weight")
+    if class_weight is not None and class_weight.value == "auto":
+        world.api_use("class_weight='auto'", CLASS_WEIGHT_REPLACEMENT, it.loc(class_weight.at))
     for key, new in (("samples_per_epoch", "steps_per_epoch"), ("nb_val_samples", "validation_steps")):
         if key in kwargs:
             text = it.source(kwargs[key].node) or "n"

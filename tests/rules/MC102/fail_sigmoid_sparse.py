@@ -1,0 +1,10 @@
+from keras.models import Sequential
+from keras.layers import Input, Conv2D, GlobalAveragePooling2D, Dense, Flatten, Dropout, BatchNormalization, Activation
+
+model = Sequential([
+    Input(shape=(64, 64, 3)),
+    Conv2D(16, 3, activation='relu'),
+    GlobalAveragePooling2D(),
+    Dense(5, activation='sigmoid'),
+])
+model.compile(optimizer='adam', loss='sparse_categorical_crossentropy', metrics=['accuracy'])
