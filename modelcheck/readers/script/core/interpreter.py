@@ -21,7 +21,21 @@ import ast
 from typing import Any, Callable
 
 from modelcheck.ir import Location
-from modelcheck.readers.script.core.expressions import ExpressionEvaluator, _as_load, _make_builtins, pure_call
+from modelcheck.readers.script.core.builtin_functions import _make_builtins, pure_call
+from modelcheck.readers.script.core.calls import CallEvaluator
+from modelcheck.readers.script.core.expressions import ExpressionEvaluator, _as_load
+from modelcheck.readers.script.core.plain_values import (
+    _hashable,
+    as_bool,
+    as_float,
+    as_int,
+    as_shape,
+    as_str,
+    is_number,
+    plain,
+    same_value,
+    truth,
+)
 from modelcheck.readers.script.core.values import (
     _MISSING,
     GRACE_STEPS,
@@ -46,17 +60,7 @@ from modelcheck.readers.script.core.values import (
     _Continue,
     _Raise,
     _Return,
-    _hashable,
-    as_bool,
-    as_float,
-    as_int,
-    as_shape,
-    as_str,
     assigned_names,
-    is_number,
-    plain,
-    same_value,
-    truth,
 )
 
 __all__ = [
@@ -65,7 +69,7 @@ __all__ = [
 ]
 
 
-class Interpreter(ExpressionEvaluator):
+class Interpreter(ExpressionEvaluator, CallEvaluator):
     """Evaluates one module (and the sibling modules it imports) abstractly."""
 
     def __init__(self, world: Any, main: ModuleCtx, module_loader: Callable[[str], ModuleCtx | None]):
