@@ -9,7 +9,7 @@ import os
 from typing import Any
 
 from modelcheck.ir import ApiUse, Location
-from modelcheck.readers.script.keras_api import arrays as script_arrays, backbones as script_backbone, data as script_data, layers as script_keras, training as script_train
+from modelcheck.readers.script.keras_api import arrays as script_arrays, backbones as script_backbone, data as script_data, layers as script_keras, pixels as script_pixels, training as script_train
 from modelcheck.readers.script.core.interpreter import UNKNOWN, Arg, Env, Interpreter, ModuleRef, as_shape, pure_call
 from modelcheck.readers.script.keras_api.constructors import build_layer
 from modelcheck.readers.script.keras_api.layers import KLayer, LayerObj, ModelObj, Node, Tensor, layer_output_shape
@@ -55,7 +55,7 @@ class World:
         self.pipelines: list[script_data.PipelineObj] = []
         self.labels: list[script_data.LabelsObj] = []
         self.models: list[ModelObj] = []
-        self.predictions: list[tuple[script_data.PixelVal, str | None]] = []
+        self.predictions: list[tuple[script_pixels.PixelVal, str | None]] = []
         self.nested: set[int] = set()
         self._order = 0
         self._node_order = 0
@@ -191,7 +191,7 @@ class World:
             self.api_use(path, replacement, self.it.loc_of_name(node))
 
     def on_bind(self, name: str, value: Any) -> None:
-        if isinstance(value, (script_data.PipelineObj, script_data.DataGenObj, script_data.PixelVal)) and value.var_name is None:
+        if isinstance(value, (script_data.PipelineObj, script_data.DataGenObj, script_pixels.PixelVal)) and value.var_name is None:
             value.var_name = name
 
     def undefined_name(self, name: str, env: Env) -> Any:
@@ -233,7 +233,7 @@ class World:
         rest = keras_rest(ref.path)
         tensor = next((a.value for a in args if isinstance(a.value, Tensor)), None)
         if rest is None:
-            found = script_data.call_external(self, ref.path, args, kwargs, node)
+            found = script_pixels.call_external(self, ref.path, args, kwargs, node)
             if found is not None:
                 return found
             if tensor is not None:  # tf.cast(x, ...), tf.nn.relu(x): the graph goes on
@@ -281,7 +281,7 @@ class World:
             inputs = args[0].value if args else (kwargs["inputs"].value if "inputs" in kwargs else UNKNOWN)
             return self.apply_layer(merge, inputs, {}, node)
         if tensor is not None and not canon[:1].isupper():  # preprocess_input(x), keras.ops.*(x) on a tensor
-            family = script_data.family_of(canon)
+            family = script_pixels.family_of(canon)
             return self.tensor_op(tensor, ("family", family) if family else False, node)
         if category == "datasets" and source_name == "load_data":
             return script_arrays.load_dataset(self, rest, node)
@@ -334,13 +334,13 @@ class World:
         return call.output
 
     def apply_layer(self, layer: KLayer, value: Any, kwargs: dict[str, Arg], node: ast.AST | None) -> Any:
-        if isinstance(value, script_data.PixelVal):
+        if isinstance(value, script_pixels.PixelVal):
             if isinstance(layer, ModelObj):
                 steps = layer.layers if layer.kind == "sequential" else []
                 if layer.kind == "sequential" and not layer.uncertain and all(
                         getattr(s, "cls", None) in script_data.PIXEL_LAYERS for s in steps):
                     for step in steps:  # a Sequential of preprocessing/augmentation layers (or none)
-                        value = script_data.apply_layer_to_pixels(self, step, value, node)
+                        value = script_pixels.apply_layer_to_pixels(self, step, value, node)
                     return value
                 if layer.kind != "loaded" and not any(m is layer for m in self.model_events):
                     return UNKNOWN  # a block never trained or loaded: a step of a pipeline, not a prediction
@@ -348,7 +348,7 @@ class World:
                     self.predictions.append((value, value.var_name))  # model(image): a prediction
                     self.uses(value, layer)
                 return UNKNOWN
-            return script_data.apply_layer_to_pixels(self, layer, value, node)
+            return script_pixels.apply_layer_to_pixels(self, layer, value, node)
         if isinstance(value, Tensor):
             inputs = [value]
         elif isinstance(value, (list, tuple)) and value and all(isinstance(v, Tensor) for v in value):
