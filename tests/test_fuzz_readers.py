@@ -232,7 +232,7 @@ def configs_with_a_lambda_somewhere(draw: Any) -> tuple[Any, Any]:
 @fuzz(150)
 @given(configs_with_a_lambda_somewhere())
 def test_lambda_bytecode_is_found_wherever_it_is_planted(case):
-    from modelcheck.readers.model.model_config import _code_objects
+    from modelcheck.readers.model.config_code import _code_objects
 
     model, _ = case
     assert any(code.kind == "lambda-bytecode" for code in _code_objects("fuzz.keras", model))

@@ -280,7 +280,7 @@ def test_json_depth_prescan_ignores_brackets_in_strings():
 def test_bytecode_names_are_read_without_unmarshalling(keras3_models):
     import zipfile
 
-    from modelcheck.readers.model.model_config import bytecode_strings
+    from modelcheck.readers.model.config_code import bytecode_strings
 
     config = json.loads(zipfile.ZipFile(keras3_models / "lambda_canary.keras").read("config.json"))
     lam = next(layer for layer in config["config"]["layers"] if layer["class_name"] == "Lambda")

@@ -209,7 +209,7 @@ def _code_scan(path: str) -> Any:
     import zipfile
 
     from modelcheck.ir import CodeObject, Location, TrainingSetup
-    from modelcheck.readers.model.model_config import _code_objects
+    from modelcheck.readers.model.config_code import _code_objects
 
     try:
         if zipfile.is_zipfile(path):

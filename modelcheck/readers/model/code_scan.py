@@ -15,7 +15,8 @@ import re
 import struct
 from typing import Any
 
-from modelcheck.readers.model.model_config import incomplete, printable  # incomplete: for the file readers
+from modelcheck.readers.model.config_code import incomplete  # for the file readers
+from modelcheck.readers.model.safe_text import printable
 
 # HDF5 objects looked at for pickles, and how much of each is read.
 MAX_H5_OBJECTS = 50_000

@@ -26,7 +26,8 @@ from modelcheck.readers.model.code_scan import (
     pickle_summary,
 )
 from modelcheck.readers.model.json_text import MAX_CONFIG_BYTES, load_json, one_line
-from modelcheck.readers.model.model_config import printable, setup_from_configs
+from modelcheck.readers.model.model_config import setup_from_configs
+from modelcheck.readers.model.safe_text import printable
 
 MAX_METADATA_BYTES = 1_000_000
 # zipfile parses the whole central directory up front (3 s and 200 MB for 300 000 entries);

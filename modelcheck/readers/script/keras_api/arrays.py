@@ -11,7 +11,8 @@ from typing import Any
 
 from modelcheck.ir import Location, Scaling
 from modelcheck.readers.script.core.interpreter import UNKNOWN
-from modelcheck.readers.script.keras_api.data import PipelineObj, PixelVal, register
+from modelcheck.readers.script.keras_api.data import PipelineObj, register
+from modelcheck.readers.script.keras_api.pixels import PixelVal
 
 
 def then(first: Scaling | None, second: Scaling | None, location: Location | None) -> Scaling | None:

@@ -20,7 +20,8 @@ from modelcheck.ir import (
     Scaling,
     TrainingSetup,
 )
-from modelcheck.readers.script.keras_api.data import SCALE_KEEPING_LAYERS, PipelineObj, PixelVal
+from modelcheck.readers.script.keras_api.data import SCALE_KEEPING_LAYERS, PipelineObj
+from modelcheck.readers.script.keras_api.pixels import PixelVal
 from modelcheck.readers.script.keras_api.layers import KLayer, LayerObj, ModelObj, layer_output_shape
 
 _CLASS_CONSTANT = re.compile(r"(nb|num|n|number_of|no_of)_?classes|classes_?(num|count)|n_?class", re.I)

@@ -11,7 +11,8 @@ from typing import Any
 
 from modelcheck.ir import Callback, Compile, Fit, Loss, Optimizer
 from modelcheck.readers.script.keras_api.arrays import array_pipeline
-from modelcheck.readers.script.keras_api.data import PipelineObj, PixelVal, first_pixels
+from modelcheck.readers.script.keras_api.data import PipelineObj
+from modelcheck.readers.script.keras_api.pixels import PixelVal, first_pixels
 from modelcheck.readers.script.core.interpreter import (
     UNKNOWN,
     Arg,

@@ -1,5 +1,8 @@
 """The Keras world of the script interpreter: it resolves calls on imported names, builds
 layers, models and pipelines, and records everything the script does for the export.
+
+Building models (``Sequential``, functional ``Model``, layer calls, ``trainable``) is in
+:mod:`.models`, the base class of :class:`World`.
 """
 
 from __future__ import annotations
@@ -9,10 +12,11 @@ import os
 from typing import Any
 
 from modelcheck.ir import ApiUse, Location
-from modelcheck.readers.script.keras_api import arrays as script_arrays, backbones as script_backbone, data as script_data, layers as script_keras, training as script_train
+from modelcheck.readers.script.keras_api import arrays as script_arrays, backbones as script_backbone, data as script_data, pixels as script_pixels, training as script_train
 from modelcheck.readers.script.core.interpreter import UNKNOWN, Arg, Env, Interpreter, ModuleRef, as_shape, pure_call
 from modelcheck.readers.script.keras_api.constructors import build_layer
-from modelcheck.readers.script.keras_api.layers import KLayer, LayerObj, ModelObj, Node, Tensor, layer_output_shape
+from modelcheck.readers.script.keras_api.layers import KLayer, ModelObj, Tensor
+from modelcheck.readers.script.keras_api.models import ModelBuilding
 from modelcheck.readers.script.keras_api.names import canonical_name, keras_rest, snake_case
 
 _MERGE_FUNCTIONS = {name.lower(): name for name in ("Add", "Concatenate", "Multiply", "Average", "Maximum", "Minimum", "Subtract", "Dot")}
@@ -40,7 +44,7 @@ _SNIPPET_NAMES = {
 }
 
 
-class World:
+class World(ModelBuilding):
     """Keras semantics for the interpreter, and the record of everything the script did."""
 
     def __init__(self, path: str):
@@ -55,7 +59,7 @@ class World:
         self.pipelines: list[script_data.PipelineObj] = []
         self.labels: list[script_data.LabelsObj] = []
         self.models: list[ModelObj] = []
-        self.predictions: list[tuple[script_data.PixelVal, str | None]] = []
+        self.predictions: list[tuple[script_pixels.PixelVal, str | None]] = []
         self.nested: set[int] = set()
         self._order = 0
         self._node_order = 0
@@ -191,7 +195,7 @@ class World:
             self.api_use(path, replacement, self.it.loc_of_name(node))
 
     def on_bind(self, name: str, value: Any) -> None:
-        if isinstance(value, (script_data.PipelineObj, script_data.DataGenObj, script_data.PixelVal)) and value.var_name is None:
+        if isinstance(value, (script_data.PipelineObj, script_data.DataGenObj, script_pixels.PixelVal)) and value.var_name is None:
             value.var_name = name
 
     def undefined_name(self, name: str, env: Env) -> Any:
@@ -233,7 +237,7 @@ class World:
         rest = keras_rest(ref.path)
         tensor = next((a.value for a in args if isinstance(a.value, Tensor)), None)
         if rest is None:
-            found = script_data.call_external(self, ref.path, args, kwargs, node)
+            found = script_pixels.call_external(self, ref.path, args, kwargs, node)
             if found is not None:
                 return found
             if tensor is not None:  # tf.cast(x, ...), tf.nn.relu(x): the graph goes on
@@ -281,7 +285,7 @@ class World:
             inputs = args[0].value if args else (kwargs["inputs"].value if "inputs" in kwargs else UNKNOWN)
             return self.apply_layer(merge, inputs, {}, node)
         if tensor is not None and not canon[:1].isupper():  # preprocess_input(x), keras.ops.*(x) on a tensor
-            family = script_data.family_of(canon)
+            family = script_pixels.family_of(canon)
             return self.tensor_op(tensor, ("family", family) if family else False, node)
         if category == "datasets" and source_name == "load_data":
             return script_arrays.load_dataset(self, rest, node)
@@ -300,223 +304,10 @@ class World:
             return build_layer(self, canon, source_name, args, kwargs, node)
         return UNKNOWN
 
-    # -- models -------------------------------------------------------------------------------------
-
-    def make_input(self, shape: Any, name: str | None, node: ast.AST | None) -> Tensor:
-        layer = LayerObj("InputLayer", name or self.auto_name("InputLayer"), self.it.loc(node) if node is not None else None)
-        layer.world = self
-        layer.input_shape = as_shape(shape)
-        call = Node(layer, [], self.next_node_order(), None)
-        call.output.shape = layer.input_shape
-        call.output.pre_ops = ()
-        layer.nodes.append(call)
-        return call.output
-
-    def pixel_op_of(self, func: Any, location: Location) -> tuple[Any, ...] | None:
-        """What ``Lambda(func)`` does to raw pixels, when it is plain scaling or a preprocess_input."""
-        scaling = script_data.scaling_from_function(self, func, location)
-        if scaling.kind == "preprocess_input":
-            return ("family", scaling.family, location)
-        if scaling.kind == "rescale" and scaling.factor is not None:
-            return ("affine", scaling.factor, scaling.offset or 0.0, location)
-        if scaling.kind == "none":
-            return ("affine", 1.0, 0.0, location)
-        return None
-
-    def tensor_op(self, tensor: Tensor, pixel_op: Any, node: ast.AST | None) -> Tensor:
-        """A Keras/TF operation applied to a symbolic tensor (``pixel_op``: None = value unchanged,
-        a ('affine'|'family', …) step, or False for anything else)."""
-        call = Node(script_keras.OpNode(), [tensor], self.next_node_order(), None)  # type: ignore[arg-type]
-        call.output.shape = tensor.shape if pixel_op is not False else None
-        if tensor.pre_ops is not None and pixel_op is not False:
-            where = self.it.loc(node) if node is not None else None
-            call.output.pre_ops = tensor.pre_ops + ((pixel_op + (where,)),) if pixel_op else tensor.pre_ops
-        return call.output
-
-    def apply_layer(self, layer: KLayer, value: Any, kwargs: dict[str, Arg], node: ast.AST | None) -> Any:
-        if isinstance(value, script_data.PixelVal):
-            if isinstance(layer, ModelObj):
-                steps = layer.layers if layer.kind == "sequential" else []
-                if layer.kind == "sequential" and not layer.uncertain and all(
-                        getattr(s, "cls", None) in script_data.PIXEL_LAYERS for s in steps):
-                    for step in steps:  # a Sequential of preprocessing/augmentation layers (or none)
-                        value = script_data.apply_layer_to_pixels(self, step, value, node)
-                    return value
-                if layer.kind != "loaded" and not any(m is layer for m in self.model_events):
-                    return UNKNOWN  # a block never trained or loaded: a step of a pipeline, not a prediction
-                if node is None or not self.seen_call(node, None, "predict"):
-                    self.predictions.append((value, value.var_name))  # model(image): a prediction
-                    self.uses(value, layer)
-                return UNKNOWN
-            return script_data.apply_layer_to_pixels(self, layer, value, node)
-        if isinstance(value, Tensor):
-            inputs = [value]
-        elif isinstance(value, (list, tuple)) and value and all(isinstance(v, Tensor) for v in value):
-            inputs = list(value)
-        else:
-            inputs = []
-        training = kwargs.get("training")
-        call = Node(layer, inputs, self.next_node_order(), training.value if training is not None and isinstance(training.value, bool) else None)
-        shape = inputs[0].shape if len(inputs) == 1 else None
-        call.output.shape = layer_output_shape(layer, shape) if (len(inputs) == 1 or isinstance(layer, LayerObj) and layer.cls == "Dense") else None
-        if len(inputs) == 1 and inputs[0].pre_ops is not None:
-            # Pixel-level steps keep track of what happens to the raw input before the network.
-            steps = layer.layers if isinstance(layer, ModelObj) and layer.kind == "sequential" else [layer]
-            ops = _pixel_steps(steps)
-            if ops is not None:
-                call.output.pre_ops = inputs[0].pre_ops + ops
-        layer.nodes.append(call)
-        if isinstance(layer, ModelObj):
-            self.nested.add(id(layer))
-        return call.output
-
-    def make_sequential(self, args: list[Arg], kwargs: dict[str, Arg], node: ast.Call) -> ModelObj:
-        name = kwargs.get("name")
-        model = ModelObj("sequential", name.value if name is not None and isinstance(name.value, str) else self.auto_name("Sequential"), self.it.loc(node))
-        model.world = self
-        model.built_at = self.it.speculative  # layers added at this level of speculation are certain
-        self.models.append(model)
-        layers = kwargs.get("layers") or (args[0] if args else None)
-        if layers is not None:
-            if isinstance(layers.value, (list, tuple)):
-                for item in layers.value:
-                    self._add(model, item)
-            elif layers.value is not None:
-                model.uncertain = True
-        return model
-
-    def _add(self, model: ModelObj, item: Any) -> None:
-        if isinstance(item, Tensor) and item.node is not None and item.node.layer.cls == "InputLayer":
-            item = item.node.layer
-        if self.it.speculative > getattr(model, "built_at", 0) or not isinstance(item, KLayer):
-            # A layer added on some paths only, or one we cannot see (a star import from an
-            # unknown module): the chain around it is unknown, never shortened.
-            model.uncertain = True
-            unknown = LayerObj("Unknown", self.auto_name("unknown_layer"), None)
-            unknown.world, unknown.trainable = self, None
-            model.seq.append(unknown)
-            return
-        if isinstance(item, ModelObj) and (item is model or any(inner is model for inner in _walk_layers(item))):
-            model.uncertain = True  # a model inside itself: Keras refuses it, and so do we
-            return
-        model.seq.append(item)
-        if isinstance(item, ModelObj):
-            self.nested.add(id(item))
-
-    def make_functional(self, args: list[Arg], kwargs: dict[str, Arg], node: ast.Call) -> ModelObj:
-        for old, new in (("input", "inputs="), ("output", "outputs=")):
-            if old in kwargs:
-                self.api_use(f"{old}=", new, self.it.loc(kwargs[old].at))
-        inputs = kwargs.get("inputs") or kwargs.get("input") or (args[0] if args else None)
-        outputs = kwargs.get("outputs") or kwargs.get("output") or (args[1] if len(args) > 1 else None)
-        name = kwargs.get("name")
-        model = ModelObj("functional", name.value if name is not None and isinstance(name.value, str) else self.auto_name("Functional"), self.it.loc(node))
-        model.world = self
-        self.models.append(model)
-        model.inputs = _tensors(inputs.value if inputs is not None else UNKNOWN)
-        model.outputs = _tensors(outputs.value if outputs is not None else UNKNOWN)
-        graph = script_keras.functional_layers(model.inputs, model.outputs) if model.outputs else None
-        if graph is None:
-            model.uncertain = True
-            graph = ([], {})
-        model._layers, model._nodes = graph
-        layers = model._layers
-        for layer in layers:
-            if isinstance(layer, ModelObj):
-                self.nested.add(id(layer))
-        return model
-
-    def model_method(self, model: ModelObj, name: str, args: list[Arg], kwargs: dict[str, Arg], node: ast.Call) -> Any:
-        if name == "add":
-            self._add(model, args[0].value if args else UNKNOWN)
-            return None
-        if name == "pop" and model.kind == "sequential" and model.seq and not self.it.speculative:
-            return model.seq.pop()
-        if script_train.training_method(self, model, name, args, kwargs, node):
-            return UNKNOWN
-        if name == "load_weights":
-            self._weights_from_file(model)
-            self.note_path("loads", args[0] if args else kwargs.get("filepath"))
-            return None
-        if name in ("save", "save_weights"):
-            self.note_path("saves", args[0] if args else kwargs.get("filepath"))
-            self.model_event(model)
-            return None
-        if name == "get_layer":
-            wanted = kwargs.get("name") or (args[0] if args else None)
-            index = kwargs.get("index")
-            layers = model.layers
-            if index is not None and isinstance(index.value, int):
-                return layers[index.value] if -len(layers) <= index.value < len(layers) else UNKNOWN
-            if wanted is not None and isinstance(wanted.value, str):
-                return next((layer for layer in layers if layer.name == wanted.value), UNKNOWN)
-            return UNKNOWN
-        if name in ("summary", "save", "save_weights", "build", "reset_states"):
-            return None
-        return UNKNOWN
-
-    def _weights_from_file(self, model: ModelObj) -> None:
-        model.weights_file = True
-        for layer in _walk_models(model):
-            if layer.backbone is not None:
-                layer.backbone.weights = "file"
-
-    def set_trainable(self, targets: list[KLayer], value: Any, node: ast.AST, obj: Any) -> None:
-        """``x.trainable = value``: Keras sets it on the object and, for a model, on all its layers."""
-        flag = value if isinstance(value, bool) else None
-        affected: list[KLayer] = []
-        for target in targets:
-            affected.append(target)
-            if isinstance(target, ModelObj):
-                affected.extend(_walk_layers(target))
-        if self.it.speculative or flag is None:
-            for layer in affected:
-                if layer.trainable is not flag:
-                    layer.trainable = None
-            return
-        for layer in affected:
-            layer.trainable = flag
-        frame = self.it.for_stack[-1] if self.it.for_stack else None
-        attribute_target = node.value if isinstance(node, ast.Attribute) else node
-        if frame is not None:
-            key: tuple[Any, ...] = ("for", frame[1], flag)
-            layer_loop = frame[2]
-            text = self.it.source(frame[0].iter) if layer_loop else self.it.source(attribute_target)
-            location = self.it.loc(frame[0].iter) if layer_loop else self.it.loc(node)
-        else:
-            self._stmt_counter += 1
-            key, layer_loop = ("stmt", self._stmt_counter, flag), False
-            text, location = self.it.source(attribute_target), self.it.loc(node)
-        record = self.freezes.get(key)
-        if record is None:
-            self._freeze_count += 1
-            record = {"target": text, "trainable": flag, "objects": [], "names": [], "location": location, "order": self.next_order()}
-            self.freezes[key] = record
-        for target in targets:
-            record["objects"].append(target)
-            if isinstance(target, ModelObj) and not layer_loop:
-                record["names"].extend(layer.name for layer in target.layers)
-            else:
-                record["names"].append(target.name)
-
 
 def _first_str(args: list[Arg], kwargs: dict[str, Arg], name: str) -> str | None:
     arg = kwargs.get(name) or (args[0] if args else None)
     return arg.value if arg is not None and isinstance(arg.value, str) else None
-
-
-def _pixel_steps(layers: list[KLayer]) -> tuple[tuple[Any, ...], ...] | None:
-    """The pixel operations of layers that only augment, resize or rescale by a known rule;
-    None as soon as one of them is a real network layer."""
-    ops: list[tuple[Any, ...]] = []
-    for layer in layers:
-        if not isinstance(layer, LayerObj):
-            return None
-        if layer.pixel_op is not None:
-            ops.append(layer.pixel_op)
-        elif layer.cls not in script_data.SCALE_KEEPING_LAYERS:
-            return None
-    return tuple(ops)
 
 
 def _matched(rest: str) -> str:
@@ -525,29 +316,3 @@ def _matched(rest: str) -> str:
             if rest == entry or rest.startswith(entry + "."):
                 return entry
     return rest
-
-
-def _tensors(value: Any) -> list[Tensor]:
-    if isinstance(value, Tensor):
-        return [value]
-    if isinstance(value, (list, tuple)) and value and all(isinstance(v, Tensor) for v in value):
-        return list(value)
-    if isinstance(value, dict) and value and all(isinstance(v, Tensor) for v in value.values()):
-        return list(value.values())
-    return []
-
-
-def _walk_layers(model: ModelObj, depth: int = 0) -> list[KLayer]:
-    """Every layer inside a model, nested models' layers included."""
-    found: list[KLayer] = []
-    if depth > 16:
-        return found
-    for layer in model.seq if model.kind == "sequential" else model._layers:
-        found.append(layer)
-        if isinstance(layer, ModelObj):
-            found.extend(_walk_layers(layer, depth + 1))
-    return found
-
-
-def _walk_models(model: ModelObj) -> list[KLayer]:
-    return [model] + _walk_layers(model)
