@@ -203,7 +203,6 @@ def test_custom_class_from_another_module_is_reported():
     assert [layer.class_name for layer in setup.model.layers] == ["Scale", "Dense"]
 
 
-@pytest.mark.xfail(strict=True, reason="HDF5 configs name a registered custom class only as 'Acme>Scale' (no module): not reported yet")
 @pytest.mark.parametrize("layout", ["h5", "keras2.h5"])
 def test_registered_custom_class_in_hdf5_is_reported(layout):
     assert [code.kind for code in read("custom_layer", layout).code_objects] == ["custom-module"]

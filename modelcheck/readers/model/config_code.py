@@ -237,6 +237,8 @@ def _code_in_object(
         return
     module = value.get("module")
     registered = value.get("registered_name")
+    if not isinstance(registered, str) and not isinstance(module, str) and ">" in class_name and not _builtin_optimizer(class_name):
+        registered = class_name  # .h5 files keep only the registered name, as the class: "Package>Name"
     if isinstance(module, str) and not _is_keras_module(module) and module != "builtins":
         subject = subject_text()
         origin = f"from module '{printable(module, 80)}'"
@@ -274,3 +276,11 @@ def _lambda_role(layers: tuple[str, ...], subject: str) -> str:
     if layers and subject in _CODE_KEYS:
         return f"Lambda {subject} function"
     return f"a Python lambda ({subject})"
+
+
+def _builtin_optimizer(class_name: str) -> bool:
+    """tf-keras saves its own optimizers as ``Custom>Adam`` in ``.h5`` training configs: not user code."""
+    from modelcheck.vocab import OPTIMIZERS
+
+    package, _, name = class_name.partition(">")
+    return package == "Custom" and name in OPTIMIZERS
