@@ -453,9 +453,16 @@ def test_feature_map_at_a_given_input_size(name, size, shape):
 
 
 def test_a_backbone_without_feature_map_facts_stays_unknown():
-    regnet = get_backbone("RegNetX002")
-    assert regnet.keras2_only and "feature_map" not in regnet
-    assert regnet.feature_map(224, 224) is None
+    from modelcheck.knowledge import Backbone
+
+    raw = {key: value for key, value in get_backbone("RegNetX002").raw.items() if key != "feature_map"}
+    assert Backbone.from_json("RegNetX002", raw).feature_map(224, 224) is None
+
+
+def test_tf_keras_only_families_are_sized_too():
+    regnet, resnet_rs = get_backbone("RegNetX002"), get_backbone("ResNetRS50")
+    assert regnet.keras2_only and regnet.feature_map(224, 224) == (7, 7, 368)
+    assert resnet_rs.keras2_only and resnet_rs.feature_map(224, 224) == (7, 7, 2048)
 
 
 def test_downsampling_formula_same_and_valid_padding():

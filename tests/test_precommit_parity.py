@@ -29,7 +29,7 @@ model = models.Sequential([
     layers.Dense(64, activation="softmax"),
     layers.Dense(5, activation="softmax"),
 ])
-model.compile(optimizer=optimizers.Adam(lr=0.1), loss="categorical_crossentropy", metrics=["accuracy"])
+model.compile(optimizer=optimizers.Adam(lr=0.001), loss="categorical_crossentropy", metrics=["accuracy"])
 """
 CONFIG = """\
 model: {input_shape: [64, 64, 3], head: [Flatten, {Dense: {units: 64, activation: softmax}}, {Dense: {units: 5, activation: softmax}}]}

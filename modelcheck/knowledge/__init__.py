@@ -174,8 +174,8 @@ class Backbone(Mapping[str, Any]):
         if not facts:
             return None
         channels = facts.get("channels")
-        if height is None and width is None and facts.get("default"):
-            return tuple(facts["default"])
+        if height in (None, self.default_size) and width in (None, self.default_size) and facts.get("default"):
+            return tuple(facts["default"])  # measured at the default size, whether or not the ops are known
         ops = facts.get("downsampling")
         size = (self.default_size if height is None else height, self.default_size if width is None else width)
         if ops is None:
