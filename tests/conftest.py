@@ -32,7 +32,7 @@ DATA = ROOT / "tests" / "data"
 FACTORY = ROOT / "tests" / "model_factory.py"
 # Fixtures that need TensorFlow: a test that takes one, directly or through another fixture,
 # is marked `tf`.
-TF_FIXTURES = frozenset({"keras", "keras3_models", "keras2_models", "model_file"})
+TF_FIXTURES = frozenset({"keras", "keras3_models", "keras2_models", "model_file", "bn_models"})
 TF_MODULES = ("tensorflow", "keras", "tf_keras")
 
 

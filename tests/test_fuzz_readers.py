@@ -550,6 +550,7 @@ def compressed_members(draw: Any) -> tuple[str, int, bytes, int, int]:
 
 
 @pytest.mark.fuzz
+@pytest.mark.slow  # inflates up to four members per example
 @fuzz(60)
 @given(st.lists(compressed_members(), min_size=1, max_size=4), st.sampled_from([STORED, DEFLATED, BZIP2, LZMA]))
 def test_compressed_members_with_any_header_are_read_or_refused(scratch, members, method):

@@ -293,8 +293,8 @@ def test_other_languages_are_not_python(tmp_path):
 
 # -- the probe ----------------------------------------------------------------------------------------
 
+@pytest.mark.tf
 def test_probe_rebuilds_a_notebook_setup(tmp_path):
-    pytest.importorskip("keras")
     from modelcheck.probe import probe
 
     path = write(tmp_path / "probe.ipynb", [code("%matplotlib inline"), code(SMALL_CNN), code(COMPILE)])
