@@ -178,11 +178,18 @@ class Interpreter(ExpressionEvaluator, CallEvaluator):
         for name in names:
             self.assign_name(name, UNKNOWN, env, None)
 
+    # Statement type -> its ``_stmt_<Name>`` function (None: nothing to do), as ``eval`` does.
+    _stmt_methods: dict[type, Callable[..., Any] | None] = {}
+
     def exec_stmt(self, stmt: ast.stmt, env: Env) -> None:
         self.tick()
-        method = getattr(self, "_stmt_" + type(stmt).__name__, None)
+        kind = type(stmt)
+        try:
+            method = self._stmt_methods[kind]
+        except KeyError:
+            method = self._stmt_methods[kind] = getattr(type(self), "_stmt_" + kind.__name__, None)
         if method is not None:
-            method(stmt, env)
+            method(self, stmt, env)
 
     def _stmt_Expr(self, stmt: ast.Expr, env: Env) -> None:
         self.eval(stmt.value, env)
