@@ -123,6 +123,10 @@ class Obj:
         return UNKNOWN
 
 
+# The keywords UserFunction's walk looks for: a function whose source has none of them needs no walk.
+_SCOPE_WORDS = ("yield", "global", "nonlocal")
+
+
 class UserFunction(Obj):
     """A function or lambda defined in the interpreted code."""
 
@@ -138,6 +142,8 @@ class UserFunction(Obj):
         self.is_generator = False
         self.global_names: set[str] = set()
         self.nonlocal_names: set[str] = set()
+        if not module.source_mentions(node, _SCOPE_WORDS):
+            return  # no yield, global or nonlocal in its text: nothing for the walk to find
         for stmt in body:  # one walk: function definitions are re-made whenever a def or lambda runs
             for sub in _walk_local(stmt):
                 if isinstance(sub, (ast.Yield, ast.YieldFrom)):
@@ -210,6 +216,7 @@ class ModuleCtx:
         self.text = text
         self.lines = text.splitlines()
         self._ast_lines: list[bytes] | None = None
+        self._source_lines: list[str] | None = None
         self.tree = tree
         self.name = name
         self.env: Env = Env(None, self)
@@ -223,6 +230,17 @@ class ModuleCtx:
         text = self._segment_text(node)
         text = " ".join(text.split())
         return text if len(text) <= 120 else text[:117] + "..."
+
+    def source_mentions(self, node: ast.AST, words: tuple[str, ...]) -> bool:
+        """Whether any of ``words`` occurs in the source lines of ``node`` (True when its lines are not known)."""
+        start, end = getattr(node, "lineno", None), getattr(node, "end_lineno", None)
+        if self._source_lines is None:
+            self._source_lines = re.split(r"\r\n|\r|\n", self.text)  # ast's own line breaks
+        lines = self._source_lines
+        if start is None or end is None or not 1 <= start <= end <= len(lines):
+            return True
+        text = "\n".join(lines[start - 1:end])
+        return any(word in text for word in words)
 
     def _segment_text(self, node: ast.AST) -> str:
         # ast.get_source_segment re-splits the whole file on every call: quadratic on big scripts.
