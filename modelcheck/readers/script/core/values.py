@@ -181,8 +181,9 @@ class Env:
         self.module = module
         self.globals_decl: set[str] = set()
         self.nonlocals_decl: set[str] = set()
-        self.locs: dict[str, Location] = {}
-        """Where module-level names were last assigned (for facts such as nb_classes)."""
+        self.locs: dict[str, tuple[ast.AST, ModuleCtx]] = {}
+        """The statement (and its module) where each module-level name was last assigned, for
+        facts such as nb_classes: made a Location only when asked (:meth:`location`)."""
 
     def chain(self) -> list["Env"]:
         envs: list[Env] = []
@@ -206,6 +207,11 @@ class Env:
 
     def root(self) -> "Env":
         return self.chain()[-1]
+
+    def location(self, name: str) -> Location | None:
+        """Where the module-level name ``name`` was last assigned."""
+        where = self.locs.get(name)
+        return location_of(*where) if where is not None else None
 
 
 class ModuleCtx:
@@ -263,6 +269,15 @@ class ModuleCtx:
             raw = self.lines[line - 1].encode("utf-8")[:col_offset]
             return len(raw.decode("utf-8", "replace")) + 1
         return col_offset + 1
+
+
+def location_of(node: ast.AST | None, ctx: ModuleCtx) -> Location:
+    """The Location of ``node`` in the module ``ctx``: its line and 1-based character column."""
+    line = getattr(node, "lineno", None)
+    col = getattr(node, "col_offset", None)
+    if line is None:
+        return Location(ctx.path)
+    return Location(ctx.path, line=line, column=ctx.column(line, col or 0))
 
 
 def _walk_local(node: ast.AST) -> Iterable[ast.AST]:

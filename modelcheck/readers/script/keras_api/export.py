@@ -456,5 +456,5 @@ def _num_classes(model: Any) -> tuple[int | None, Location | None]:
         name, ctx = ref
         value = ctx.env.vars.get(name)
         if isinstance(value, int) and value == layer.units:
-            return value, ctx.env.locs.get(name)
+            return value, ctx.env.location(name)
     return None, None
