@@ -221,6 +221,7 @@ class ModuleCtx:
         self.path = path
         self.text = text
         self.lines = text.splitlines()
+        self.ascii = text.isascii()
         self._ast_lines: list[bytes] | None = None
         self._source_lines: list[str] | None = None
         self.tree = tree
@@ -266,7 +267,10 @@ class ModuleCtx:
     def column(self, line: int, col_offset: int) -> int:
         """1-based character column from ast's UTF-8 byte offset."""
         if 1 <= line <= len(self.lines):
-            raw = self.lines[line - 1].encode("utf-8")[:col_offset]
+            text = self.lines[line - 1]
+            if self.ascii:  # one byte per character
+                return min(col_offset, len(text)) + 1
+            raw = text.encode("utf-8")[:col_offset]
             return len(raw.decode("utf-8", "replace")) + 1
         return col_offset + 1
 
