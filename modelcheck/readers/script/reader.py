@@ -134,8 +134,26 @@ def read_script_setups(path: str, text: str | None = None, *, project_files: dic
 _MODEL_CALLS = {"compile", "fit", "fit_generator", "train_on_batch", "Sequential", "Model"}
 
 
-def _builds_model(fn: UserFunction, world: World) -> bool:
-    for node in ast.walk(fn.node):
+def _nodes(root: ast.AST) -> list[ast.AST]:
+    """Every node under ``root``, as ``ast.walk`` finds them but in a list: the entry-point
+    search walks each candidate function once and asks only which nodes occur."""
+    found = [root]
+    index = 0
+    node_type = ast.AST
+    while index < len(found):
+        node = found[index]
+        index += 1
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if isinstance(value, node_type):
+                found.append(value)
+            elif isinstance(value, list):
+                found.extend([item for item in value if isinstance(item, node_type)])
+    return found
+
+
+def _builds_model(nodes: list[ast.AST], world: World) -> bool:
+    for node in nodes:
         if isinstance(node, ast.Call):
             func = node.func
             name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
@@ -149,15 +167,20 @@ def _entry_points(interpreter: Interpreter, main: ModuleCtx, world: World) -> li
     calls (``def train(args)`` run by ``main.py``, ``fire``, ``click``): callers before callees."""
     body = {id(stmt) for stmt in main.tree.body}
     found: dict[int, UserFunction] = {}
+    walked: dict[int, list[ast.AST]] = {}
     for value in list(main.env.vars.values()):
         if isinstance(value, UserFunction) and value.module is main and id(value.node) in body:
-            if id(value.node) not in interpreter.called and _builds_model(value, world):
-                found.setdefault(id(value.node), value)
+            if id(value.node) not in interpreter.called:
+                nodes = walked.get(id(value.node))
+                if nodes is None:
+                    nodes = walked[id(value.node)] = _nodes(value.node)
+                if _builds_model(nodes, world):
+                    found.setdefault(id(value.node), value)
     functions = sorted(found.values(), key=lambda fn: fn.node.lineno)
     names = {fn.name for fn in functions}
     called_by_another: set[str] = set()
     for fn in functions:
-        for node in ast.walk(fn.node):
+        for node in walked[id(fn.node)]:
             if isinstance(node, ast.Name) and node.id in names and node.id != fn.name:
                 called_by_another.add(node.id)
     return [fn for fn in functions if fn.name not in called_by_another] + [fn for fn in functions if fn.name in called_by_another]
