@@ -194,15 +194,25 @@ class Env:
         return envs
 
     def lookup(self, name: str) -> Any:
-        for env in self.chain():
-            if name in env.vars:
-                return env.vars[name]
+        # The scopes of chain(), walked without building its list: this runs for every name.
+        env: Env | None = self
+        depth = 0
+        while env is not None and depth < 64:
+            found = env.vars.get(name, _MISSING)
+            if found is not _MISSING or name in env.vars:
+                return found
+            env = env.parent
+            depth += 1
         return _MISSING
 
     def owner(self, name: str) -> "Env | None":
-        for env in self.chain():
+        env: Env | None = self
+        depth = 0
+        while env is not None and depth < 64:
             if name in env.vars:
                 return env
+            env = env.parent
+            depth += 1
         return None
 
     def root(self) -> "Env":
