@@ -27,8 +27,10 @@ from modelcheck.readers.script.core.values import (
     MAX_INT_BITS,
     MAX_ITERATIONS,
     MAX_SEQUENCE,
+    MAX_STEPS,
     UNKNOWN,
     UNKNOWN_SLICE,
+    BudgetExceeded,
     Env,
     ModuleRef,
     Obj,
@@ -52,7 +54,9 @@ class ExpressionEvaluator:
     def eval(self, node: ast.AST | None, env: Env) -> Any:
         if node is None:
             return None
-        self.tick()
+        self.steps += 1  # tick(), inline: this runs for every node
+        if self.steps > MAX_STEPS:
+            raise BudgetExceeded("evaluation step budget exhausted")
         kind = type(node)
         try:
             method = self._eval_methods[kind]

@@ -178,7 +178,9 @@ class Interpreter(ExpressionEvaluator, CallEvaluator):
     _stmt_methods: dict[type, Callable[..., Any] | None] = {}
 
     def exec_stmt(self, stmt: ast.stmt, env: Env) -> None:
-        self.tick()
+        self.steps += 1  # tick(), inline
+        if self.steps > MAX_STEPS:
+            raise BudgetExceeded("evaluation step budget exhausted")
         kind = type(stmt)
         try:
             method = self._stmt_methods[kind]
