@@ -82,7 +82,13 @@ def _flat_weight(value: Any, over: int) -> int | None:
         return None
     total = 1
     for child in children:
-        kind = type(child)
+        kind = type(child)  # _scalar_weight's cases, inline for the common exact types
+        if kind is str:
+            total += 1 + len(child) // _CHARS_PER_UNIT
+            continue
+        if kind is int:
+            total += 1 + child.bit_length() // _BITS_PER_UNIT
+            continue
         if kind is float or kind is bool or child is None:
             total += 1
             continue
