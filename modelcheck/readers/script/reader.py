@@ -64,7 +64,33 @@ def parse_source(text: str, path: str) -> ast.Module:
         raise InputError(f"cannot parse the source: {error}") from None
 
 
-def _module_loader(world: World, main_path: str, project_files: dict[str, str] | None):
+class _Trees:
+    """Syntax trees of the folder being read, by file: a sibling module that ``train.py``
+    imports (``Net.py``) is often a script of the project too, and is then parsed once.
+    Trees are never changed by the interpreter, so one tree serves every reader."""
+
+    def __init__(self) -> None:
+        self.folder: str | None = None
+        self.trees: dict[str, tuple[str, ast.Module]] = {}
+
+    def enter(self, script: str) -> None:
+        """Keep only the trees of ``script``'s folder: a thousand trees held would slow every collection."""
+        folder = os.path.dirname(os.path.abspath(script))
+        if folder != self.folder:
+            self.folder, self.trees = folder, {}
+
+    def parse(self, path: str, text: str, filename: str) -> ast.Module:
+        """``parse_source(text, filename)``, or the tree already made of this text of ``path``."""
+        key = os.path.abspath(path)
+        known = self.trees.get(key)
+        if known is not None and known[0] == text:
+            return known[1]
+        tree = parse_source(text, filename)
+        self.trees[key] = (text, tree)
+        return tree
+
+
+def _module_loader(world: World, main_path: str, project_files: dict[str, str] | None, trees: _Trees | None = None):
     base = os.path.dirname(main_path)
 
     def load(dotted: str) -> ModuleCtx | None:
@@ -75,9 +101,10 @@ def _module_loader(world: World, main_path: str, project_files: dict[str, str] |
             return None
         relative = "/".join(parts)
         text: str | None = None
+        full: str | None = None
         for candidate in (relative + ".py", relative + "/__init__.py"):
             if project_files is not None and candidate in project_files:
-                text, relative = project_files[candidate], candidate
+                text, relative, full = project_files[candidate], candidate, None
                 break
             full = os.path.join(world.script_dir, candidate)
             if os.path.isfile(full):
@@ -96,7 +123,10 @@ def _module_loader(world: World, main_path: str, project_files: dict[str, str] |
         if len(text) > MAX_SCRIPT_TOKENS and script_tokens(text.encode("utf-8", "replace"), MAX_SCRIPT_TOKENS) > MAX_SCRIPT_TOKENS:
             return None  # parsing it would take gigabytes: the import stays unknown
         try:
-            tree = parse_source(text, relative)
+            # The script itself reached under another name gets a tree of its own, as it always has:
+            # the interpreter tells functions apart by their syntax nodes.
+            shared = trees is not None and full is not None and os.path.abspath(full) != os.path.abspath(main_path)
+            tree = trees.parse(full, text, relative) if shared else parse_source(text, relative)
         except InputError:
             return None
         return ModuleCtx(os.path.join(base, relative) if base else relative, text, tree, dotted)
@@ -186,17 +216,18 @@ def _entry_points(interpreter: Interpreter, main: ModuleCtx, world: World) -> li
     return [fn for fn in functions if fn.name not in called_by_another] + [fn for fn in functions if fn.name in called_by_another]
 
 
-def _read(path: str, text: str | None, project_files: dict[str, str] | None) -> tuple[list[TrainingSetup], World]:
+def _read(path: str, text: str | None, project_files: dict[str, str] | None,
+          trees: _Trees | None = None) -> tuple[list[TrainingSetup], World]:
     if text is None:
         size = os.path.getsize(path)
         if size > MAX_SCRIPT_BYTES:
             raise InputError(f"file is {size} bytes, over the {MAX_SCRIPT_BYTES}-byte bound for scripts")
         with open(path, "rb") as handle:
             text = _decode(handle.read(MAX_SCRIPT_BYTES + 1))
-    tree = parse_source(text, path)
+    tree = trees.parse(path, text, path) if trees is not None else parse_source(text, path)
     world = World(path)
     main = ModuleCtx(path, text, tree, "__main__")
-    interpreter = Interpreter(world, main, _module_loader(world, path, project_files))
+    interpreter = Interpreter(world, main, _module_loader(world, path, project_files, trees))
     interpreter.modules[os.path.splitext(os.path.basename(path))[0]] = None  # a script importing itself
     stopped: list[Gap] = []
     where, what = Location(path), "the rest of the script"
@@ -243,9 +274,11 @@ def read_project(paths: list[str]) -> dict[str, tuple[TrainingSetup, ...] | Exce
     """
     results: dict[str, list[TrainingSetup] | Exception] = {}
     worlds: dict[str, _Summary] = {}
+    trees = _Trees()
     for path in paths:
+        trees.enter(path)
         try:
-            results[path], world = _read(path, None, None)
+            results[path], world = _read(path, None, None, trees)
         except (InputError, NoSetup, OSError) as error:
             results[path] = error
         else:
