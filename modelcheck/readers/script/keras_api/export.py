@@ -149,7 +149,10 @@ def _inside_backbone(layer: KLayer, node: Any) -> bool:
     state = getattr(layer, "backbone", None)
     if state is None or not isinstance(layer, LayerObj):
         return False
-    return all(getattr(t.node.layer, "backbone", None) is state for t in node.inputs if t.node is not None)
+    for tensor in node.inputs:  # a loop, not all(<generator>): this runs for every backbone layer
+        if tensor.node is not None and getattr(tensor.node.layer, "backbone", None) is not state:
+            return False
+    return True
 
 
 def _walk(model: ModelObj, depth: int = 0) -> list[KLayer]:
