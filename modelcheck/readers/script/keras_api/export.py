@@ -87,22 +87,19 @@ class _Exporter:
             else:
                 inbound = ()  # inside a backbone the real graph (skip connections) is not modelled
             trainable = _and(here, layer.trainable)
-            common = dict(
-                name=layer.name,
-                trainable=trainable,
-                inbound=inbound,
-                is_output=id(layer) in output_ids,
-                call_training=node.training if node is not None else None,
-                output_shape=shapes[index],
-                location=layer.location,
-            )
+            is_output = id(layer) in output_ids
+            call_training = node.training if node is not None else None
             if isinstance(layer, ModelObj):
                 sub = self.graph(layer, path + (layer.name,), trainable) if self.depth < 16 else None
-                exported.append(Layer(class_name=layer.cls, submodel=sub, **common))
+                exported.append(Layer(layer.name, layer.cls, trainable=trainable, inbound=inbound, is_output=is_output,
+                                      call_training=call_training, output_shape=shapes[index], submodel=sub,
+                                      location=layer.location))
             else:
                 assert isinstance(layer, LayerObj)
-                exported.append(Layer(class_name=layer.cls, config=self._config(layer), activation=layer.activation,
-                                      units=layer.units, **common))
+                exported.append(Layer(layer.name, layer.cls, self._config(layer), layer.activation, layer.units,
+                                      trainable=trainable, inbound=inbound, is_output=is_output,
+                                      call_training=call_training, output_shape=shapes[index],
+                                      location=layer.location))
         self._flat_backbones(model, layers, path)
         return ModelGraph(
             name=model.name,
