@@ -216,8 +216,13 @@ def _entry_points(interpreter: Interpreter, main: ModuleCtx, world: World) -> li
     return [fn for fn in functions if fn.name not in called_by_another] + [fn for fn in functions if fn.name in called_by_another]
 
 
-def _read(path: str, text: str | None, project_files: dict[str, str] | None,
-          trees: _Trees | None = None) -> tuple[list[TrainingSetup], World]:
+# The trees of the read_project call running in this process (its calls of _read keep their
+# three arguments: tests and tools wrap _read).
+_project_trees: _Trees | None = None
+
+
+def _read(path: str, text: str | None, project_files: dict[str, str] | None) -> tuple[list[TrainingSetup], World]:
+    trees = _project_trees
     if text is None:
         size = os.path.getsize(path)
         if size > MAX_SCRIPT_BYTES:
@@ -274,17 +279,21 @@ def read_project(paths: list[str]) -> dict[str, tuple[TrainingSetup, ...] | Exce
     """
     results: dict[str, list[TrainingSetup] | Exception] = {}
     worlds: dict[str, _Summary] = {}
-    trees = _Trees()
-    for path in paths:
-        trees.enter(path)
-        try:
-            results[path], world = _read(path, None, None, trees)
-        except (InputError, NoSetup, OSError) as error:
-            results[path] = error
-        else:
-            # Keep only what linking the scripts needs: a thousand interpreters with their
-            # syntax trees held to the end would make every garbage collection crawl.
-            worlds[path] = _Summary.of(world)
+    global _project_trees
+    previous, _project_trees = _project_trees, _Trees()
+    try:
+        for path in paths:
+            _project_trees.enter(path)
+            try:
+                results[path], world = _read(path, None, None)
+            except (InputError, NoSetup, OSError) as error:
+                results[path] = error
+            else:
+                # Keep only what linking the scripts needs: a thousand interpreters with their
+                # syntax trees held to the end would make every garbage collection crawl.
+                worlds[path] = _Summary.of(world)
+    finally:
+        _project_trees = previous
     _drop_entries_called_elsewhere(results, worlds)
     read = {p: s for p, s in results.items() if isinstance(s, list)}
     trainers: dict[str, list[str]] = {}  # folder -> training scripts in it
