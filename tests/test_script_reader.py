@@ -223,6 +223,19 @@ def test_read_project_attaches_the_predict_pipeline_to_the_training_setup(tmp_pa
     assert all(pipeline.location.path.endswith("other.py") for pipeline in other.pipelines)
 
 
+def test_a_sibling_module_read_first_as_a_script_gives_train_py_the_same_setup(tmp_path):
+    # read_project parses Net.py once for its own check and for train.py's `from Net import`:
+    # train.py's setup (model from Net.OVGG16, its layers and places) is the one it has alone.
+    for source, target in (("seed001_train.py", "train.py"), ("seed001_Net.py", "Net.py"), ("seed001_Loss.py", "Loss.py")):
+        shutil.copy(FIXTURES / source, tmp_path / target)
+    train = str(tmp_path / "train.py")
+    [alone] = read_project([train])[train]
+    [together] = read_project([str(tmp_path / "Loss.py"), str(tmp_path / "Net.py"), train])[train]
+    assert together == alone
+    assert [layer.name for layer in together.model.layers] == [layer.name for layer in alone.model.layers]
+    assert together.model.location.path == str(tmp_path / "Net.py")
+
+
 # -- seed 002: ResNet50 ------------------------------------------------------------------------
 
 

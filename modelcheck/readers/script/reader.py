@@ -64,7 +64,33 @@ def parse_source(text: str, path: str) -> ast.Module:
         raise InputError(f"cannot parse the source: {error}") from None
 
 
-def _module_loader(world: World, main_path: str, project_files: dict[str, str] | None):
+class _Trees:
+    """Syntax trees of the folder being read, by file: a sibling module that ``train.py``
+    imports (``Net.py``) is often a script of the project too, and is then parsed once.
+    Trees are never changed by the interpreter, so one tree serves every reader."""
+
+    def __init__(self) -> None:
+        self.folder: str | None = None
+        self.trees: dict[str, tuple[str, ast.Module]] = {}
+
+    def enter(self, script: str) -> None:
+        """Keep only the trees of ``script``'s folder: a thousand trees held would slow every collection."""
+        folder = os.path.dirname(os.path.abspath(script))
+        if folder != self.folder:
+            self.folder, self.trees = folder, {}
+
+    def parse(self, path: str, text: str, filename: str) -> ast.Module:
+        """``parse_source(text, filename)``, or the tree already made of this text of ``path``."""
+        key = os.path.abspath(path)
+        known = self.trees.get(key)
+        if known is not None and known[0] == text:
+            return known[1]
+        tree = parse_source(text, filename)
+        self.trees[key] = (text, tree)
+        return tree
+
+
+def _module_loader(world: World, main_path: str, project_files: dict[str, str] | None, trees: _Trees | None = None):
     base = os.path.dirname(main_path)
 
     def load(dotted: str) -> ModuleCtx | None:
@@ -75,9 +101,10 @@ def _module_loader(world: World, main_path: str, project_files: dict[str, str] |
             return None
         relative = "/".join(parts)
         text: str | None = None
+        full: str | None = None
         for candidate in (relative + ".py", relative + "/__init__.py"):
             if project_files is not None and candidate in project_files:
-                text, relative = project_files[candidate], candidate
+                text, relative, full = project_files[candidate], candidate, None
                 break
             full = os.path.join(world.script_dir, candidate)
             if os.path.isfile(full):
@@ -96,7 +123,10 @@ def _module_loader(world: World, main_path: str, project_files: dict[str, str] |
         if len(text) > MAX_SCRIPT_TOKENS and script_tokens(text.encode("utf-8", "replace"), MAX_SCRIPT_TOKENS) > MAX_SCRIPT_TOKENS:
             return None  # parsing it would take gigabytes: the import stays unknown
         try:
-            tree = parse_source(text, relative)
+            # The script itself reached under another name gets a tree of its own, as it always has:
+            # the interpreter tells functions apart by their syntax nodes.
+            shared = trees is not None and full is not None and os.path.abspath(full) != os.path.abspath(main_path)
+            tree = trees.parse(full, text, relative) if shared else parse_source(text, relative)
         except InputError:
             return None
         return ModuleCtx(os.path.join(base, relative) if base else relative, text, tree, dotted)
@@ -134,8 +164,26 @@ def read_script_setups(path: str, text: str | None = None, *, project_files: dic
 _MODEL_CALLS = {"compile", "fit", "fit_generator", "train_on_batch", "Sequential", "Model"}
 
 
-def _builds_model(fn: UserFunction, world: World) -> bool:
-    for node in ast.walk(fn.node):
+def _nodes(root: ast.AST) -> list[ast.AST]:
+    """Every node under ``root``, as ``ast.walk`` finds them but in a list: the entry-point
+    search walks each candidate function once and asks only which nodes occur."""
+    found = [root]
+    index = 0
+    node_type = ast.AST
+    while index < len(found):
+        node = found[index]
+        index += 1
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if isinstance(value, node_type):
+                found.append(value)
+            elif isinstance(value, list):
+                found.extend([item for item in value if isinstance(item, node_type)])
+    return found
+
+
+def _builds_model(nodes: list[ast.AST], world: World) -> bool:
+    for node in nodes:
         if isinstance(node, ast.Call):
             func = node.func
             name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
@@ -149,31 +197,42 @@ def _entry_points(interpreter: Interpreter, main: ModuleCtx, world: World) -> li
     calls (``def train(args)`` run by ``main.py``, ``fire``, ``click``): callers before callees."""
     body = {id(stmt) for stmt in main.tree.body}
     found: dict[int, UserFunction] = {}
+    walked: dict[int, list[ast.AST]] = {}
     for value in list(main.env.vars.values()):
         if isinstance(value, UserFunction) and value.module is main and id(value.node) in body:
-            if id(value.node) not in interpreter.called and _builds_model(value, world):
-                found.setdefault(id(value.node), value)
+            if id(value.node) not in interpreter.called:
+                nodes = walked.get(id(value.node))
+                if nodes is None:
+                    nodes = walked[id(value.node)] = _nodes(value.node)
+                if _builds_model(nodes, world):
+                    found.setdefault(id(value.node), value)
     functions = sorted(found.values(), key=lambda fn: fn.node.lineno)
     names = {fn.name for fn in functions}
     called_by_another: set[str] = set()
     for fn in functions:
-        for node in ast.walk(fn.node):
+        for node in walked[id(fn.node)]:
             if isinstance(node, ast.Name) and node.id in names and node.id != fn.name:
                 called_by_another.add(node.id)
     return [fn for fn in functions if fn.name not in called_by_another] + [fn for fn in functions if fn.name in called_by_another]
 
 
+# The trees of the read_project call running in this process (its calls of _read keep their
+# three arguments: tests and tools wrap _read).
+_project_trees: _Trees | None = None
+
+
 def _read(path: str, text: str | None, project_files: dict[str, str] | None) -> tuple[list[TrainingSetup], World]:
+    trees = _project_trees
     if text is None:
         size = os.path.getsize(path)
         if size > MAX_SCRIPT_BYTES:
             raise InputError(f"file is {size} bytes, over the {MAX_SCRIPT_BYTES}-byte bound for scripts")
         with open(path, "rb") as handle:
             text = _decode(handle.read(MAX_SCRIPT_BYTES + 1))
-    tree = parse_source(text, path)
+    tree = trees.parse(path, text, path) if trees is not None else parse_source(text, path)
     world = World(path)
     main = ModuleCtx(path, text, tree, "__main__")
-    interpreter = Interpreter(world, main, _module_loader(world, path, project_files))
+    interpreter = Interpreter(world, main, _module_loader(world, path, project_files, trees))
     interpreter.modules[os.path.splitext(os.path.basename(path))[0]] = None  # a script importing itself
     stopped: list[Gap] = []
     where, what = Location(path), "the rest of the script"
@@ -220,15 +279,21 @@ def read_project(paths: list[str]) -> dict[str, tuple[TrainingSetup, ...] | Exce
     """
     results: dict[str, list[TrainingSetup] | Exception] = {}
     worlds: dict[str, _Summary] = {}
-    for path in paths:
-        try:
-            results[path], world = _read(path, None, None)
-        except (InputError, NoSetup, OSError) as error:
-            results[path] = error
-        else:
-            # Keep only what linking the scripts needs: a thousand interpreters with their
-            # syntax trees held to the end would make every garbage collection crawl.
-            worlds[path] = _Summary.of(world)
+    global _project_trees
+    previous, _project_trees = _project_trees, _Trees()
+    try:
+        for path in paths:
+            _project_trees.enter(path)
+            try:
+                results[path], world = _read(path, None, None)
+            except (InputError, NoSetup, OSError) as error:
+                results[path] = error
+            else:
+                # Keep only what linking the scripts needs: a thousand interpreters with their
+                # syntax trees held to the end would make every garbage collection crawl.
+                worlds[path] = _Summary.of(world)
+    finally:
+        _project_trees = previous
     _drop_entries_called_elsewhere(results, worlds)
     read = {p: s for p, s in results.items() if isinstance(s, list)}
     trainers: dict[str, list[str]] = {}  # folder -> training scripts in it

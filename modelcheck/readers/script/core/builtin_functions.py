@@ -171,6 +171,17 @@ def _b_abs(it: Interpreter, args: list[Arg], kwargs: dict[str, Arg], node: ast.C
 
 
 def _make_builtins() -> dict[str, Builtin]:
+    """The builtin functions the interpreter models, by name: one table for every file (they hold no state)."""
+    global _BUILTINS
+    if _BUILTINS is None:
+        _BUILTINS = _builtin_table()
+    return _BUILTINS
+
+
+_BUILTINS: dict[str, Builtin] | None = None
+
+
+def _builtin_table() -> dict[str, Builtin]:
     table: dict[str, Callable[..., Any]] = {
         "len": _b_len,
         "range": _b_range,

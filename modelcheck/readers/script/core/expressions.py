@@ -27,8 +27,10 @@ from modelcheck.readers.script.core.values import (
     MAX_INT_BITS,
     MAX_ITERATIONS,
     MAX_SEQUENCE,
+    MAX_STEPS,
     UNKNOWN,
     UNKNOWN_SLICE,
+    BudgetExceeded,
     Env,
     ModuleRef,
     Obj,
@@ -45,14 +47,24 @@ class ExpressionEvaluator:
 
     # -- expressions -------------------------------------------------------------------------
 
+    # Node type -> its ``_eval_<Name>`` function (None: not modelled), looked up once per type
+    # instead of building the method name on every node.
+    _eval_methods: dict[type, Callable[..., Any] | None] = {}
+
     def eval(self, node: ast.AST | None, env: Env) -> Any:
         if node is None:
             return None
-        self.tick()
-        method = getattr(self, "_eval_" + type(node).__name__, None)
+        self.steps += 1  # tick(), inline: this runs for every node
+        if self.steps > MAX_STEPS:
+            raise BudgetExceeded("evaluation step budget exhausted")
+        kind = type(node)
+        try:
+            method = self._eval_methods[kind]
+        except KeyError:
+            method = self._eval_methods[kind] = getattr(type(self), "_eval_" + kind.__name__, None)
         if method is None:
             return UNKNOWN
-        return method(node, env)
+        return method(self, node, env)
 
     def _eval_Constant(self, node: ast.Constant, env: Env) -> Any:
         value = node.value

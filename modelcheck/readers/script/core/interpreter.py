@@ -61,6 +61,7 @@ from modelcheck.readers.script.core.values import (
     _Raise,
     _Return,
     assigned_names,
+    location_of,
 )
 
 __all__ = [
@@ -110,12 +111,7 @@ class Interpreter(ExpressionEvaluator, CallEvaluator):
             raise BudgetExceeded("evaluation step budget exhausted")
 
     def loc(self, node: ast.AST | None, ctx: ModuleCtx | None = None) -> Location:
-        ctx = ctx or self.ctx
-        line = getattr(node, "lineno", None)
-        col = getattr(node, "col_offset", None)
-        if line is None:
-            return Location(ctx.path)
-        return Location(ctx.path, line=line, column=ctx.column(line, col or 0))
+        return location_of(node, ctx or self.ctx)
 
     def loc_of_name(self, node: ast.AST) -> Location:
         """Location of the called or accessed name: ``fit_generator`` in ``model.fit_generator(...)``."""
@@ -178,11 +174,20 @@ class Interpreter(ExpressionEvaluator, CallEvaluator):
         for name in names:
             self.assign_name(name, UNKNOWN, env, None)
 
+    # Statement type -> its ``_stmt_<Name>`` function (None: nothing to do), as ``eval`` does.
+    _stmt_methods: dict[type, Callable[..., Any] | None] = {}
+
     def exec_stmt(self, stmt: ast.stmt, env: Env) -> None:
-        self.tick()
-        method = getattr(self, "_stmt_" + type(stmt).__name__, None)
+        self.steps += 1  # tick(), inline
+        if self.steps > MAX_STEPS:
+            raise BudgetExceeded("evaluation step budget exhausted")
+        kind = type(stmt)
+        try:
+            method = self._stmt_methods[kind]
+        except KeyError:
+            method = self._stmt_methods[kind] = getattr(type(self), "_stmt_" + kind.__name__, None)
         if method is not None:
-            method(stmt, env)
+            method(self, stmt, env)
 
     def _stmt_Expr(self, stmt: ast.Expr, env: Env) -> None:
         self.eval(stmt.value, env)
@@ -471,7 +476,7 @@ class Interpreter(ExpressionEvaluator, CallEvaluator):
             target = env.parent.owner(name) if env.parent is not None and env.parent.owner(name) else env
         target.vars[name] = value
         if target.parent is None and stmt is not None:
-            target.locs[name] = self.loc(stmt)
+            target.locs[name] = (stmt, self.ctx)  # made a Location only if a rule asks
 
 
 def _merge(values: list[Any]) -> Any:

@@ -35,6 +35,9 @@ def weight(value: Any, bound: int = MAX_VALUE_WEIGHT) -> int:
     simple = _scalar_weight(value)
     if simple is not None:
         return simple
+    flat = _flat_weight(value, over)
+    if flat is not None:
+        return flat
     memo: dict[int, int] = {}
     open_nodes: set[int] = set()
     edges = 0
@@ -66,6 +69,36 @@ def weight(value: Any, bound: int = MAX_VALUE_WEIGHT) -> int:
         stack.append((node, True))
         stack.extend((child, False) for child in children)
     return memo[id(value)]
+
+
+def _flat_weight(value: Any, over: int) -> int | None:
+    """The weight of a container of scalars only (most values), as the walk would find it
+    (and remember it), without the walk; None for anything else."""
+    known = _cached(value)
+    if known is not None:
+        return known
+    children = _children(value)
+    if len(children) >= over:
+        return None
+    total = 1
+    for child in children:
+        kind = type(child)  # _scalar_weight's cases, inline for the common exact types
+        if kind is str:
+            total += 1 + len(child) // _CHARS_PER_UNIT
+            continue
+        if kind is int:
+            total += 1 + child.bit_length() // _BITS_PER_UNIT
+            continue
+        if kind is float or kind is bool or child is None:
+            total += 1
+            continue
+        part = _scalar_weight(child)
+        if part is None:
+            return None
+        total += part
+    result = min(total, over)
+    _remember(value, result)
+    return result
 
 
 def too_heavy(value: Any, bound: int = MAX_VALUE_WEIGHT) -> bool:

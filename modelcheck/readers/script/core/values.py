@@ -123,6 +123,10 @@ class Obj:
         return UNKNOWN
 
 
+# The keywords UserFunction's walk looks for: a function whose source has none of them needs no walk.
+_SCOPE_WORDS = ("yield", "global", "nonlocal")
+
+
 class UserFunction(Obj):
     """A function or lambda defined in the interpreted code."""
 
@@ -138,6 +142,8 @@ class UserFunction(Obj):
         self.is_generator = False
         self.global_names: set[str] = set()
         self.nonlocal_names: set[str] = set()
+        if not module.source_mentions(node, _SCOPE_WORDS):
+            return  # no yield, global or nonlocal in its text: nothing for the walk to find
         for stmt in body:  # one walk: function definitions are re-made whenever a def or lambda runs
             for sub in _walk_local(stmt):
                 if isinstance(sub, (ast.Yield, ast.YieldFrom)):
@@ -175,8 +181,9 @@ class Env:
         self.module = module
         self.globals_decl: set[str] = set()
         self.nonlocals_decl: set[str] = set()
-        self.locs: dict[str, Location] = {}
-        """Where module-level names were last assigned (for facts such as nb_classes)."""
+        self.locs: dict[str, tuple[ast.AST, ModuleCtx]] = {}
+        """The statement (and its module) where each module-level name was last assigned, for
+        facts such as nb_classes: made a Location only when asked (:meth:`location`)."""
 
     def chain(self) -> list["Env"]:
         envs: list[Env] = []
@@ -187,19 +194,34 @@ class Env:
         return envs
 
     def lookup(self, name: str) -> Any:
-        for env in self.chain():
-            if name in env.vars:
-                return env.vars[name]
+        # The scopes of chain(), walked without building its list: this runs for every name.
+        env: Env | None = self
+        depth = 0
+        while env is not None and depth < 64:
+            found = env.vars.get(name, _MISSING)
+            if found is not _MISSING or name in env.vars:
+                return found
+            env = env.parent
+            depth += 1
         return _MISSING
 
     def owner(self, name: str) -> "Env | None":
-        for env in self.chain():
+        env: Env | None = self
+        depth = 0
+        while env is not None and depth < 64:
             if name in env.vars:
                 return env
+            env = env.parent
+            depth += 1
         return None
 
     def root(self) -> "Env":
         return self.chain()[-1]
+
+    def location(self, name: str) -> Location | None:
+        """Where the module-level name ``name`` was last assigned."""
+        where = self.locs.get(name)
+        return location_of(*where) if where is not None else None
 
 
 class ModuleCtx:
@@ -209,7 +231,9 @@ class ModuleCtx:
         self.path = path
         self.text = text
         self.lines = text.splitlines()
+        self.ascii = text.isascii()
         self._ast_lines: list[bytes] | None = None
+        self._source_lines: list[str] | None = None
         self.tree = tree
         self.name = name
         self.env: Env = Env(None, self)
@@ -223,6 +247,17 @@ class ModuleCtx:
         text = self._segment_text(node)
         text = " ".join(text.split())
         return text if len(text) <= 120 else text[:117] + "..."
+
+    def source_mentions(self, node: ast.AST, words: tuple[str, ...]) -> bool:
+        """Whether any of ``words`` occurs in the source lines of ``node`` (True when its lines are not known)."""
+        start, end = getattr(node, "lineno", None), getattr(node, "end_lineno", None)
+        if self._source_lines is None:
+            self._source_lines = re.split(r"\r\n|\r|\n", self.text)  # ast's own line breaks
+        lines = self._source_lines
+        if start is None or end is None or not 1 <= start <= end <= len(lines):
+            return True
+        text = "\n".join(lines[start - 1:end])
+        return any(word in text for word in words)
 
     def _segment_text(self, node: ast.AST) -> str:
         # ast.get_source_segment re-splits the whole file on every call: quadratic on big scripts.
@@ -242,9 +277,21 @@ class ModuleCtx:
     def column(self, line: int, col_offset: int) -> int:
         """1-based character column from ast's UTF-8 byte offset."""
         if 1 <= line <= len(self.lines):
-            raw = self.lines[line - 1].encode("utf-8")[:col_offset]
+            text = self.lines[line - 1]
+            if self.ascii:  # one byte per character
+                return min(col_offset, len(text)) + 1
+            raw = text.encode("utf-8")[:col_offset]
             return len(raw.decode("utf-8", "replace")) + 1
         return col_offset + 1
+
+
+def location_of(node: ast.AST | None, ctx: ModuleCtx) -> Location:
+    """The Location of ``node`` in the module ``ctx``: its line and 1-based character column."""
+    line = getattr(node, "lineno", None)
+    col = getattr(node, "col_offset", None)
+    if line is None:
+        return Location(ctx.path)
+    return Location(ctx.path, line=line, column=ctx.column(line, col or 0))
 
 
 def _walk_local(node: ast.AST) -> Iterable[ast.AST]:

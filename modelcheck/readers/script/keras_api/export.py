@@ -87,22 +87,19 @@ class _Exporter:
             else:
                 inbound = ()  # inside a backbone the real graph (skip connections) is not modelled
             trainable = _and(here, layer.trainable)
-            common = dict(
-                name=layer.name,
-                trainable=trainable,
-                inbound=inbound,
-                is_output=id(layer) in output_ids,
-                call_training=node.training if node is not None else None,
-                output_shape=shapes[index],
-                location=layer.location,
-            )
+            is_output = id(layer) in output_ids
+            call_training = node.training if node is not None else None
             if isinstance(layer, ModelObj):
                 sub = self.graph(layer, path + (layer.name,), trainable) if self.depth < 16 else None
-                exported.append(Layer(class_name=layer.cls, submodel=sub, **common))
+                exported.append(Layer(layer.name, layer.cls, trainable=trainable, inbound=inbound, is_output=is_output,
+                                      call_training=call_training, output_shape=shapes[index], submodel=sub,
+                                      location=layer.location))
             else:
                 assert isinstance(layer, LayerObj)
-                exported.append(Layer(class_name=layer.cls, config=self._config(layer), activation=layer.activation,
-                                      units=layer.units, **common))
+                exported.append(Layer(layer.name, layer.cls, self._config(layer), layer.activation, layer.units,
+                                      trainable=trainable, inbound=inbound, is_output=is_output,
+                                      call_training=call_training, output_shape=shapes[index],
+                                      location=layer.location))
         self._flat_backbones(model, layers, path)
         return ModelGraph(
             name=model.name,
@@ -149,7 +146,10 @@ def _inside_backbone(layer: KLayer, node: Any) -> bool:
     state = getattr(layer, "backbone", None)
     if state is None or not isinstance(layer, LayerObj):
         return False
-    return all(getattr(t.node.layer, "backbone", None) is state for t in node.inputs if t.node is not None)
+    for tensor in node.inputs:  # a loop, not all(<generator>): this runs for every backbone layer
+        if tensor.node is not None and getattr(tensor.node.layer, "backbone", None) is not state:
+            return False
+    return True
 
 
 def _walk(model: ModelObj, depth: int = 0) -> list[KLayer]:
@@ -456,5 +456,5 @@ def _num_classes(model: Any) -> tuple[int | None, Location | None]:
         name, ctx = ref
         value = ctx.env.vars.get(name)
         if isinstance(value, int) and value == layer.units:
-            return value, ctx.env.locs.get(name)
+            return value, ctx.env.location(name)
     return None, None

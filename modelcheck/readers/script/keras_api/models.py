@@ -200,14 +200,16 @@ class ModelBuilding:
         if frame is not None:
             key: tuple[Any, ...] = ("for", frame[1], flag)
             layer_loop = frame[2]
-            text = self.it.source(frame[0].iter) if layer_loop else self.it.source(attribute_target)
-            location = self.it.loc(frame[0].iter) if layer_loop else self.it.loc(node)
         else:
             self._stmt_counter += 1
             key, layer_loop = ("stmt", self._stmt_counter, flag), False
-            text, location = self.it.source(attribute_target), self.it.loc(node)
         record = self.freezes.get(key)
         if record is None:
+            # Text and place only for a new record: a loop over 300 layers makes one.
+            if frame is not None and layer_loop:
+                text, location = self.it.source(frame[0].iter), self.it.loc(frame[0].iter)
+            else:
+                text, location = self.it.source(attribute_target), self.it.loc(node)
             self._freeze_count += 1
             record = {"target": text, "trainable": flag, "objects": [], "names": [], "location": location, "order": self.next_order()}
             self.freezes[key] = record

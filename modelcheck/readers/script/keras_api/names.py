@@ -4,6 +4,7 @@ Keras's automatic layer names."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from modelcheck.vocab import LAYER_ALIASES
@@ -12,6 +13,7 @@ from modelcheck.vocab import LAYER_ALIASES
 CLASS_ALIASES = {**LAYER_ALIASES, "Deconvolution2D": "Conv2DTranspose", "Functional": "Model"}
 
 
+@lru_cache(maxsize=4096)  # asked for every attribute of an imported name
 def keras_rest(path: str) -> str | None:
     """The part of a dotted path after the Keras package: 'tf.keras.layers.Dense' -> 'layers.Dense'."""
     parts = path.split(".")
@@ -46,6 +48,7 @@ def canonical_name(rest: str, is_backbone: Any = None) -> str:
     return CLASS_ALIASES.get(last, last)
 
 
+@lru_cache(maxsize=1024)
 def snake_case(name: str) -> str:
     """Keras's auto-name rule for a class name ('GlobalAveragePooling2D' -> 'global_average_pooling2d')."""
     name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)

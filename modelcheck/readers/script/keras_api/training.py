@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import replace
+from functools import lru_cache
 from typing import Any
 
 from modelcheck.ir import Callback, Compile, Fit, Loss, Optimizer
@@ -72,6 +73,7 @@ REMOVED_METHODS = {
 }
 
 
+@lru_cache(maxsize=4096)  # asked for every Keras attribute and call a script makes
 def removed_replacement(path: str, rest: str, exact: bool) -> str | None:
     """The replacement for a removed Keras module or name, or None when it still exists."""
     standalone = path.split(".")[0] == "keras"

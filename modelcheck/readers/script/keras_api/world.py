@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import os
+from functools import lru_cache
 from typing import Any
 
 from modelcheck.ir import ApiUse, Location
@@ -165,7 +166,7 @@ class World(ModelBuilding):
 
     def backbone_facts(self, name: str) -> script_backbone.BackboneFacts | None:
         if name not in self._backbone_cache:
-            self._backbone_cache[name] = script_backbone.find_backbone_facts(name)
+            self._backbone_cache[name] = _backbone_facts(name)
         return self._backbone_cache[name]
 
     def is_backbone_name(self, name: str) -> bool:
@@ -303,6 +304,13 @@ class World(ModelBuilding):
         if category == "layers" and canon[:1].isupper():
             return build_layer(self, canon, source_name, args, kwargs, node)
         return UNKNOWN
+
+
+@lru_cache(maxsize=512)
+def _backbone_facts(name: str) -> script_backbone.BackboneFacts | None:
+    # The knowledge base does not change while modelcheck runs, and the facts are only read:
+    # every script that names a backbone shares them (canonical_name asks for every Keras call).
+    return script_backbone.find_backbone_facts(name)
 
 
 def _first_str(args: list[Arg], kwargs: dict[str, Arg], name: str) -> str | None:
