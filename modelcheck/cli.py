@@ -8,7 +8,7 @@ from collections import Counter
 from typing import IO, TYPE_CHECKING, Any, Sequence
 
 from modelcheck import __version__
-from modelcheck.findings import Finding, Severity
+from modelcheck.findings import Finding
 from modelcheck.report import FORMATS
 
 if TYPE_CHECKING:

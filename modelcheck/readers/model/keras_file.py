@@ -11,9 +11,7 @@ MC601 scan for pickles). Only one or two BatchNormalization statistics are read
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import IO
 
 from modelcheck.errors import InputError
 from modelcheck.filetypes import describe_special_file, open_regular_file

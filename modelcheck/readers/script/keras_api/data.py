@@ -233,25 +233,7 @@ def make_flow(world: Any, gen: DataGenObj | None, method: str, args: list[Arg], 
             pipe.class_mode = {"one-hot": "categorical", "int": "sparse"}.get(labels.value.encoding)
         _batch(pipe, params)
         return pipe
-    pipe.target_size = _hw(params["target_size"].value) if "target_size" in params else (256, 256)
-    color = params.get("color_mode")
-    pipe.color_mode = as_str(color.value) if color is not None else "rgb"
-    mode = params.get("class_mode")
-    if mode is None:
-        pipe.class_mode, pipe.class_mode_location = "categorical", pipe.location
-    else:
-        pipe.class_mode = "none" if mode.value is None else as_str(mode.value)
-        pipe.class_mode_location = it.loc(mode.at)
-    classes = params.get("classes")
-    if classes is not None and isinstance(classes.value, (list, tuple)):
-        pipe.num_classes = len(classes.value)
-    subset = params.get("subset")
-    if subset is not None:
-        pipe.role_hint = {"validation": "validation", "training": "train"}.get(as_str(subset.value) or "")
-    _batch(pipe, params)
-    directory = params.get("directory")
-    _directory(world, pipe, directory.value if directory is not None else None)
-    return pipe
+    return _from_directory(world, pipe, params, ("target_size", "class_mode", "categorical", "classes"))
 
 
 def register(world: Any, pipe: PipelineObj) -> PipelineObj:
@@ -289,18 +271,28 @@ def make_dataset(world: Any, args: list[Arg], kwargs: dict[str, Arg], node: ast.
     pipe = register(world, PipelineObj("image_dataset_from_directory", it.loc(node)))
     params = _positional(args, kwargs, _DATASET)
     pipe.scaling = Scaling("none", location=pipe.location)
-    pipe.target_size = _hw(params["image_size"].value) if "image_size" in params else (256, 256)
+    return _from_directory(world, pipe, params, ("image_size", "label_mode", "int", "class_names"))
+
+
+def _from_directory(world: Any, pipe: PipelineObj, params: dict[str, Arg], keys: tuple[str, str, str, str]) -> PipelineObj:
+    """What ``flow_from_directory`` and ``image_dataset_from_directory`` share, under their own argument names.
+
+    ``keys``: the size argument, the label-mode argument, its default, and the class-list argument.
+    """
+    size_key, mode_key, default_mode, classes_key = keys
+    it = world.it
+    pipe.target_size = _hw(params[size_key].value) if size_key in params else (256, 256)
     color = params.get("color_mode")
     pipe.color_mode = as_str(color.value) if color is not None else "rgb"
-    mode = params.get("label_mode")
+    mode = params.get(mode_key)
     if mode is None:
-        pipe.class_mode, pipe.class_mode_location = "int", pipe.location
+        pipe.class_mode, pipe.class_mode_location = default_mode, pipe.location
     else:
         pipe.class_mode = "none" if mode.value is None else as_str(mode.value)
         pipe.class_mode_location = it.loc(mode.at)
-    names = params.get("class_names")
-    if names is not None and isinstance(names.value, (list, tuple)):
-        pipe.num_classes = len(names.value)
+    classes = params.get(classes_key)
+    if classes is not None and isinstance(classes.value, (list, tuple)):
+        pipe.num_classes = len(classes.value)
     subset = params.get("subset")
     if subset is not None:
         pipe.role_hint = {"validation": "validation", "training": "train"}.get(as_str(subset.value) or "")
