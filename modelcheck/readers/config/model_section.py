@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import replace
-from typing import Any
+from typing import Any, Callable
 
 from modelcheck.errors import InputError, NoSetup
 from modelcheck.ir import Backbone, FreezeOp, Layer, Location, ModelGraph, TrainingSetup
@@ -26,15 +26,10 @@ _LINEAR_BY_DEFAULT = {"Dense", "Conv1D", "Conv2D", "Conv3D", "SeparableConv2D", 
 class ModelSection:
     """Reads ``model``: the graph, its backbone and the freeze it declares."""
 
+    # Provided by the builder: the config's path, where keys are in it, and the MC001 error for a key.
     path: str
-
-    def loc(self, *keys: str | int, layer: str | None = None) -> Location:
-        """Where ``keys`` are in the config (provided by the builder)."""
-        raise NotImplementedError
-
-    def fail(self, keys: KeyPath, message: str) -> InputError:
-        """The MC001 error for the value at ``keys`` (provided by the builder)."""
-        raise NotImplementedError
+    loc: Callable[..., Location]
+    fail: Callable[[KeyPath, str], InputError]
 
     # --- model: backbone + head ----------------------------------------------------
 

@@ -240,7 +240,7 @@ def _decompressor(method: int, handle: IO[bytes], compressed: int) -> Any:
             raise EOFError("truncated lzma member")
         filters = [lzma._decode_filter_properties(lzma.FILTER_LZMA1, props)]  # type: ignore[attr-defined]
         return _Stream(lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=filters), header_size=4 + size)
-    raise NotImplementedError(f"compression method {method} is not supported")
+    raise zipfile.BadZipFile(f"compression method {method} is not supported")
 
 
 def zip_pickles(path: str, handle: IO[bytes], infos: list[zipfile.ZipInfo]) -> list[CodeObject]:
