@@ -635,3 +635,30 @@ def test_loop_repeating_fit_records_one_fact_per_call_site():
     )
     assert len(setup.fits) == 1 and setup.fits[0].method == "train_on_batch"
     assert math.isclose(setup.compile.optimizer.learning_rate, 0.001)
+
+
+def test_each_scripts_interpreter_is_freed_as_soon_as_the_script_is_read(tmp_path):
+    """World, interpreter and syntax tree hold each other in cycles: left to the automatic
+    collections they were walked again and again while the next scripts were read."""
+    import gc
+
+    from modelcheck.parallel import fewer_collections
+    from modelcheck.readers.script.keras_api.world import World
+
+    paths = []
+    for index in range(3):
+        path = tmp_path / f"train{index}.py"
+        path.write_text(
+            "import keras\n"
+            "base = keras.applications.MobileNetV2(include_top=False, input_shape=(96, 96, 3))\n"
+            "base.trainable = False\n"
+            f"model = keras.Sequential([base, keras.layers.GlobalAveragePooling2D(), keras.layers.Dense({index + 2}, activation='softmax')])\n"
+            "model.compile(optimizer='adam', loss='categorical_crossentropy')\n"
+        )
+        paths.append(str(path))
+    with fewer_collections():
+        gc.collect()
+        read = read_project(paths)
+        alive = [obj for obj in gc.get_objects() if isinstance(obj, World)]
+    assert alive == []
+    assert [setup.model.layers[-1].units for path in paths for setup in read[path]] == [2, 3, 4]
