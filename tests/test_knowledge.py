@@ -469,3 +469,28 @@ def test_downsampling_formula_same_and_valid_padding():
     ops = [["window", 3, 3, 2, 2, "valid"], ["pad", 2, 2], ["window", 3, 3, 2, 2, "same"]]
     # valid: (150 - 3) // 2 + 1 = 74; pad: 76; same: ceil(76 / 2) = 38
     assert apply_downsampling(ops, 150, 150) == (38, 38)
+
+
+# --- reading backbones.json field by field ------------------------------------------------------
+
+def test_the_shipped_file_read_field_by_field_equals_the_json_parsed_whole():
+    from modelcheck.knowledge.fields import Fields, load
+
+    text = knowledge.knowledge_path().read_text(encoding="utf-8")
+    lazy = load(text)
+    assert sum(isinstance(value, Fields) for value in lazy.values()) == len(knowledge.backbone_names()) + 2  # + _meta, _modules
+    plain = {key: dict(value) if isinstance(value, Fields) else value for key, value in lazy.items()}
+    assert plain == json.loads(text)
+
+
+def test_a_backbones_file_edited_out_of_its_layout_is_parsed_whole():
+    from modelcheck.knowledge.build import dumps
+    from modelcheck.knowledge.fields import Fields, load
+
+    data = {"_modules": {"vgg16": {"mode": "caffe"}}, "VGG16": {"layers": ["input_layer", "block1_conv1"], "module": "vgg16"}}
+    generated = load(dumps(data))
+    assert isinstance(generated["VGG16"], Fields) and generated["VGG16"]["layers"] == ["input_layer", "block1_conv1"]
+    with pytest.raises(KeyError):
+        generated["VGG16"]["classes"]
+    for edited in (json.dumps(data, indent=4), json.dumps(data), dumps(data).replace('  "module"', '   "module"')):
+        assert load(edited) == data

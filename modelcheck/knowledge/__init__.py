@@ -6,12 +6,12 @@ ask: which backbone is this, what preprocessing does it expect, which block
 does layer *i* belong to, does a freeze boundary split a block.
 
 This module is on the static path: it must not import Keras, TensorFlow or
-NumPy, and loads the JSON once, lazily.
+NumPy, and reads the JSON once, lazily: each field is parsed when first asked for
+(``fields.py``).
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -60,9 +60,9 @@ def knowledge_path() -> Path:
 
 @lru_cache(maxsize=1)
 def _data() -> dict[str, Any]:
-    with knowledge_path().open(encoding="utf-8") as handle:
-        data: dict[str, Any] = json.load(handle)
-    return data
+    from modelcheck.knowledge.fields import load
+
+    return load(knowledge_path().read_text(encoding="utf-8"))
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ class Backbone(Mapping[str, Any]):
     internal_preprocessing: tuple[str, ...]
     include_preprocessing_false: tuple[str | None, tuple[float, float]] | None
     keras2_only: bool
-    raw: dict[str, Any] = field(compare=False, hash=False, repr=False)
+    raw: Mapping[str, Any] = field(compare=False, hash=False, repr=False)
 
     def __getitem__(self, key: str) -> Any:
         return self.raw[key]
@@ -124,7 +124,7 @@ class Backbone(Mapping[str, Any]):
         return len(self.raw)
 
     @classmethod
-    def from_json(cls, name: str, raw: dict[str, Any]) -> Backbone:
+    def from_json(cls, name: str, raw: Mapping[str, Any]) -> Backbone:
         ipf = raw.get("include_preprocessing_false")
         return cls(
             name=name,

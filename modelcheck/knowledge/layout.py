@@ -68,7 +68,7 @@ class Layout:
     auto_named: tuple[int, ...]
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Layout:
+    def from_json(cls, data: Mapping[str, Any]) -> Layout:
         """Build from a ``backbones.json`` entry (or its ``keras2`` part)."""
         return cls(
             layers=tuple(data["layers"]),
