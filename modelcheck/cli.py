@@ -155,7 +155,9 @@ def _check(argv: list[str]) -> int:
 
         paths = [p for p in paths if not is_excluded(stdin_path if p == "-" and stdin_path else p, settings.exclude)]
     try:
-        result = _run(paths, settings, stdin_path, args.jobs)
+        # Reports need the findings and the source lines; showing layers, fixing and probing need the setups.
+        keep_setups = bool(args.show_layers or args.fix or args.diff or args.probe)
+        result = _run(paths, settings, stdin_path, args.jobs, keep_setups)
     except UnknownCodeError as error:  # an unknown code in an inline suppression
         return _usage_error(str(error))
     if args.skip_unrecognized or args.files_from:
@@ -205,12 +207,12 @@ def _check(argv: list[str]) -> int:
     return EXIT_FINDINGS if failing and not args.exit_zero else EXIT_OK
 
 
-def _run(paths: list[str], settings: Settings, stdin_path: str | None, jobs: int = 1) -> Result:
+def _run(paths: list[str], settings: Settings, stdin_path: str | None, jobs: int = 1, keep_setups: bool = True) -> Result:
     """Check the paths; ``-`` is stdin, checked as a file named ``stdin_path``."""
     from modelcheck.runner import check_paths
 
     if stdin_path is None:
-        return check_paths(paths, settings, jobs=jobs)
+        return check_paths(paths, settings, jobs=jobs, keep_setups=keep_setups)
     import os
     import tempfile
     from dataclasses import replace
@@ -220,7 +222,7 @@ def _run(paths: list[str], settings: Settings, stdin_path: str | None, jobs: int
         temporary = os.path.join(folder, os.path.basename(stdin_path) or "stdin.py")
         with open(temporary, "w", encoding="utf-8") as handle:
             handle.write(text)
-        result = check_paths([temporary if p == "-" else p for p in paths], settings, jobs=jobs)
+        result = check_paths([temporary if p == "-" else p for p in paths], settings, jobs=jobs, keep_setups=keep_setups)
         # Findings and sources name the file as the user did, not the temporary copy.
         rename = {os.path.relpath(temporary): stdin_path, temporary: stdin_path}
         result.findings = sorted(
@@ -228,8 +230,18 @@ def _run(paths: list[str], settings: Settings, stdin_path: str | None, jobs: int
             for f in result.findings
         )
         result.setups = [replace(s, path=rename.get(s.path, s.path)) for s in result.setups]
+        if result.texts is not None:
+            result.texts = {_renamed(name, rename): lines for name, lines in result.texts.items()}
         result.files = [rename.get(name, name) for name in result.files]
     return result
+
+
+def _renamed(source_name: str, rename: dict[str, str]) -> str:
+    """A source name (a path, or a notebook cell's ``path:cell N``) with its path renamed."""
+    for old, new in rename.items():
+        if source_name == old or source_name.startswith(old + ":"):
+            return new + source_name[len(old):]
+    return source_name
 
 
 def _probe_unavailable() -> str | None:

@@ -110,6 +110,19 @@ def test_the_pool_checks_in_other_processes_and_keeps_predict_with_train(tmp_pat
     assert all("predict input differs from training" in f.message for f in paired)
 
 
+def test_workers_send_back_only_source_lines_when_the_setups_are_not_kept(tmp_path):
+    """What a report needs, not the setups: these pickled to 2 MB for 272 scripts."""
+    from modelcheck.runner import check_paths
+
+    repo = _corpus(tmp_path / "repo")
+    kept = check_paths([str(repo)], jobs=1)
+    for jobs in (1, 2):
+        light = check_paths([str(repo)], jobs=jobs, keep_setups=False)
+        assert light.setups == [] and light.findings == kept.findings
+        assert light.sources() == kept.sources()
+    assert light.sources()[str(repo / "team0" / "run0" / "predict.py")][4] == PREDICT.format(size=160).splitlines()[4]
+
+
 def test_one_task_starts_no_pool(tmp_path, monkeypatch):
     from modelcheck.runner import check_paths
 
