@@ -1,11 +1,14 @@
 """Checking files on all cores: group discovered files into tasks, check each task in a worker process.
 
 A task is what must be read together: the scripts of one folder (``predict.py``
-is linked to the ``train.py`` beside it), or one other file. Tasks go to a pool
-of forked workers in a few contiguous chunks each; every worker reads and checks
-its chunk exactly as ``--jobs 1`` would (the per-file SIGALRM time limit runs in
-the worker's main thread), and the parent puts the setups back in the order a
-single process produces, so every report is byte-for-byte the same.
+is linked to the ``train.py`` beside it), or one other file. ``N - 1`` forked
+workers claim tasks one at a time from the front of the list, this process
+claims them from the back, until the two meet: nobody waits on a batch claimed
+ahead of time, and no thread or queue runs beside the checking. Every process
+reads and checks a task exactly as ``--jobs 1`` would (the per-file SIGALRM time
+limit runs in each process's main thread); a worker sends its results once, at
+the end, and the parent puts the setups back in the order a single process
+produces, so every report is byte-for-byte the same.
 
 No pool is started for a single task, outside the main thread, with other
 threads alive (forking then can copy a lock another thread holds), or where
@@ -17,6 +20,7 @@ from __future__ import annotations
 import gc
 import os
 import signal
+import struct
 import sys
 import threading
 from contextlib import contextmanager
@@ -24,7 +28,6 @@ from typing import TYPE_CHECKING, Callable, Iterator
 
 if TYPE_CHECKING:
     import argparse
-    from concurrent.futures import Future
 
     from modelcheck.findings import Finding
     from modelcheck.ir import TrainingSetup
@@ -33,8 +36,7 @@ if TYPE_CHECKING:
 Files = list[tuple[str, bool]]
 Checked = tuple[set["Finding"], list["TrainingSetup"]]
 
-CHUNKS_PER_WORKER = 12  # the last chunk to finish sets the end: small ones even the workers out; each costs ~1 ms
-_MAX_WEIGHT = 200_000  # a model file's size says little about its reading time: its weights are never read
+_CLAIM_WAIT = 10.0  # seconds: a claim takes microseconds; a worker killed inside one must not hang the others
 
 
 def default_jobs() -> int:
@@ -106,8 +108,7 @@ def check_files(files: Files, settings: Settings, jobs: int, check: Callable[[Fi
     if workers <= 1 or not fork_is_safe():
         return check(files, settings)
     _import_readers(files)
-    chunks = _chunks(tasks, workers * CHUNKS_PER_WORKER)
-    results = _run_pool(chunks, settings, workers, check)
+    results = _run_pool(tasks, settings, workers, check)
     findings: set[Finding] = set()
     setups: list[TrainingSetup] = []
     for found, read in results:
@@ -123,31 +124,6 @@ def _import_readers(files: Files) -> None:
     registered_codes()  # loads every rule module
     if any(_is_script(name) for name, _ in files):
         import modelcheck.readers.script.reader  # noqa: F401
-
-
-def _chunks(tasks: list[Files], count: int) -> list[Files]:
-    """About ``count`` contiguous runs of whole tasks, of similar weight (bytes, capped per file)."""
-    weights = [sum(_weight(name) for name, _ in task) for task in tasks]
-    target = sum(weights) / count
-    chunks: list[Files] = []
-    current: Files = []
-    load = 0.0
-    for task, weight in zip(tasks, weights):
-        current += task
-        load += weight
-        if load >= target:
-            chunks.append(current)
-            current, load = [], 0.0
-    if current:
-        chunks.append(current)
-    return chunks
-
-
-def _weight(name: str) -> int:
-    try:
-        return min(os.path.getsize(name), _MAX_WEIGHT) + 1_000  # + a file's fixed cost
-    except OSError:
-        return 1_000
 
 
 @contextmanager
@@ -179,52 +155,142 @@ def _in_serial_order(setups: list[TrainingSetup], files: Files) -> list[Training
 
 # --- the pool ----------------------------------------------------------------------------------
 
-_work: tuple[Settings, Callable[[Files, Settings], Checked]] | None = None  # inherited by the forked workers
 
+class _Claims:
+    """Task indices handed out from both ends of the list to forked processes.
 
-def _start_worker() -> None:
-    # Ctrl-C is the parent's to handle: it stops the pool, workers must not print tracebacks.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    The two ends live in a shared anonymous mapping; a pipe holding one byte is the lock
+    (reading the byte takes it, writing it back gives it back). No multiprocessing or
+    ctypes import: that alone cost more than forking.
+    """
 
+    def __init__(self, count: int) -> None:
+        import mmap
 
-def _check_chunk(files: Files) -> Checked:
-    assert _work is not None
-    settings, check = _work
-    return check(files, settings)
+        self._ends = mmap.mmap(-1, 16)  # shared with the children forked after this
+        struct.pack_into("qq", self._ends, 0, 0, count)  # the next front index, one past the last back index
+        self._take, self._give = os.pipe()
+        os.set_blocking(self._take, False)
+        os.write(self._give, b"x")
 
+    def front(self) -> int | None:
+        return self._claim(back=False)
 
-def _run_pool(chunks: list[Files], settings: Settings, workers: int, check: Callable[[Files, Settings], Checked]) -> list[Checked]:
-    """Each chunk's result, in chunk order; a chunk whose worker died is checked here instead."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    def back(self) -> int | None:
+        return self._claim(back=True)
 
-    global _work
-    _work = (settings, check)
-    gc.freeze()  # the workers' collections then skip (and never copy) the pages they inherit
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker)
-    futures: list[Future[Checked]] = []
-    try:
-        futures = [pool.submit(_check_chunk, chunk) for chunk in chunks]
-        results = []
-        for chunk, future in zip(chunks, futures):
+    def _claim(self, back: bool) -> int | None:
+        if not self._lock():
+            return None  # the tasks nobody claimed are checked in the parent
+        try:
+            front, end = struct.unpack_from("qq", self._ends, 0)
+            if front >= end:
+                return None
+            if back:
+                struct.pack_into("q", self._ends, 8, end - 1)
+                return end - 1
+            struct.pack_into("q", self._ends, 0, front + 1)
+            return front
+        finally:
+            os.write(self._give, b"x")
+
+    def _lock(self) -> bool:
+        import select
+        import time
+
+        deadline = time.monotonic() + _CLAIM_WAIT
+        while True:
             try:
-                results.append(future.result())
-            except Exception:  # noqa: BLE001 - a worker killed (out of memory), a result that cannot be pickled
-                results.append(check(chunk, settings))  # the same answer, from this process
-        pool.shutdown()
-        return results
-    except BaseException:
-        _stop(pool, futures)
-        raise
+                if os.read(self._take, 1):
+                    return True
+            except BlockingIOError:
+                pass
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            select.select([self._take], [], [], remaining)
+
+    def close(self) -> None:
+        os.close(self._take)
+        os.close(self._give)
+        self._ends.close()
+
+
+def _run_pool(tasks: list[Files], settings: Settings, workers: int, check: Callable[[Files, Settings], Checked]) -> list[Checked]:
+    """Each task's result, in task order, from ``workers`` processes: this one and ``workers - 1`` forked ones.
+
+    A task whose worker died (out of memory, killed) is checked here instead.
+    """
+    claims = _Claims(len(tasks))
+    results: list[Checked | None] = [None] * len(tasks)
+    children: list[tuple[int, int]] = []
+    sys.stdout.flush()
+    sys.stderr.flush()
+    gc.freeze()  # the workers' collections then skip (and never copy) the pages they inherit
+    try:
+        for _ in range(workers - 1):
+            children.append(_fork_worker(tasks, claims, settings, check))
+        while (index := claims.back()) is not None:
+            results[index] = check(tasks[index], settings)
+        for pid, pipe in children:
+            for index, result in _collect(pid, pipe):
+                results[index] = result
+        children = []
+        return [result if result is not None else check(task, settings) for task, result in zip(tasks, results)]
     finally:
-        _work = None
+        _stop(children)
+        claims.close()
         gc.unfreeze()
 
 
-def _stop(pool: object, futures: list[Future[Checked]]) -> None:
-    """Stop at once (Ctrl-C): drop queued chunks and end the workers, which ignore SIGINT."""
-    for future in futures:
-        future.cancel()
-    for process in list(getattr(pool, "_processes", {}).values()):
-        process.terminate()
-    pool.shutdown(wait=False, cancel_futures=True)  # type: ignore[attr-defined]
+def _fork_worker(tasks: list[Files], claims: _Claims, settings: Settings, check: Callable[[Files, Settings], Checked]) -> tuple[int, int]:
+    """Start a worker; returns its pid and the read end of the pipe its results come through."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid:
+        os.close(write_end)
+        return pid, read_end
+    status = 1
+    try:  # the child: never return into the parent's code, never run its exit handlers
+        os.close(read_end)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+        done = []
+        while (index := claims.front()) is not None:
+            done.append((index, check(tasks[index], settings)))
+        import pickle
+
+        with os.fdopen(write_end, "wb") as pipe:
+            pipe.write(pickle.dumps(done, protocol=pickle.HIGHEST_PROTOCOL))
+        status = 0
+    finally:
+        os._exit(status)
+
+
+def _collect(pid: int, pipe: int) -> list[tuple[int, Checked]]:
+    """A worker's results once it has finished; none if it died or sent something unreadable."""
+    import pickle
+
+    with os.fdopen(pipe, "rb") as stream:
+        data = stream.read()
+    _, status = os.waitpid(pid, 0)
+    if status != 0:
+        return []
+    try:
+        done: list[tuple[int, Checked]] = pickle.loads(data)
+    except Exception:  # noqa: BLE001 - a truncated result: its tasks are checked again here
+        return []
+    return done
+
+
+def _stop(children: list[tuple[int, int]]) -> None:
+    """End the workers still running (Ctrl-C, or an error in this process); they ignore SIGINT."""
+    for pid, pipe in children:
+        try:
+            os.kill(pid, signal.SIGTERM)
+            os.waitpid(pid, 0)
+        except OSError:
+            pass
+        try:
+            os.close(pipe)
+        except OSError:
+            pass

@@ -58,8 +58,8 @@ def check_paths(paths: list[str], settings: Settings | None = None, jobs: int = 
     findings.update(filter_findings(problems, settings))
     names = [name for name, _ in files]
     if keep_setups:
-        return Result(findings=sorted(findings), setups=setups, files=names)
-    return Result(findings=sorted(findings), files=names, texts={name: lines for part in setups for name, lines in part.lines.items()})
+        return Result(findings=sorted(findings, key=Finding.sort_key), setups=setups, files=names)
+    return Result(findings=sorted(findings, key=Finding.sort_key), files=names, texts={name: lines for part in setups for name, lines in part.lines.items()})
 
 
 def check_files_here(files: list[tuple[str, bool]], settings: Settings, texts_only: bool = False) -> tuple[set[Finding], list]:

@@ -97,7 +97,9 @@ def test_the_pool_checks_in_other_processes_and_keeps_predict_with_train(tmp_pat
     record = _worker_pids(monkeypatch, tmp_path)
     pooled = check_paths([str(repo)], jobs=2)
     lines = record.read_text().splitlines()
-    assert {int(line.split()[0]) for line in lines} - {os.getpid()}, "no chunk was checked in a worker"
+    pids = [int(line.split()[0]) for line in lines]
+    assert set(pids) - {os.getpid()}, "no chunk was checked in a worker"
+    assert os.getpid() in pids, "this process did not take part (it works from the last chunk)"
     for line in lines:  # a chunk holds whole folders: every train.py comes with its predict.py
         names = line.split()[1:]
         assert names.count("train.py") == names.count("predict.py")
@@ -140,7 +142,10 @@ def test_a_script_out_of_time_in_a_worker_is_given_up_on(tmp_path, monkeypatch):
     from modelcheck.runner import check_paths
 
     repo = _corpus(tmp_path / "repo", folders=4)
-    slow = repo / "team1" / "run1" / "slow.py"
+    first = repo / "a_first"  # the first chunk: a worker's (this process works from the last)
+    first.mkdir()
+    (first / "train.py").write_text(TRAIN.format(size=224, classes=3))
+    slow = first / "slow.py"
     slow.write_text("import keras\n")
     real = script._read
     spun = tmp_path / "spun"
@@ -160,7 +165,26 @@ def test_a_script_out_of_time_in_a_worker_is_given_up_on(tmp_path, monkeypatch):
     [gave_up] = [f for f in result.findings if f.location.path.endswith("slow.py")]
     assert gave_up.code == "MC001" and gave_up.message.startswith("gave up after 0.5 s reading this file")
     # The rest of its folder was still read: train.py's setup and its findings are there.
-    assert any(s.path.endswith(os.path.join("run1", "train.py")) for s in result.setups)
+    assert any(s.path.endswith(os.path.join("a_first", "train.py")) for s in result.setups)
+
+
+def test_the_tasks_of_a_worker_that_dies_are_checked_in_this_process(tmp_path, monkeypatch):
+    from modelcheck import runner
+    from modelcheck.runner import check_paths
+
+    repo = _corpus(tmp_path / "repo")
+    serial = check_paths([str(repo)], jobs=1)
+    parent, real = os.getpid(), runner.check_files_here
+
+    def dies_in_a_worker(files, settings):
+        if os.getpid() != parent:
+            os._exit(9)  # as the out-of-memory killer ends a process: no result, no exception
+        return real(files, settings)
+
+    monkeypatch.setattr(runner, "check_files_here", dies_in_a_worker)
+    pooled = check_paths([str(repo)], jobs=3)
+    assert pooled.findings == serial.findings
+    assert [s.path for s in pooled.setups] == [s.path for s in serial.setups]
 
 
 @pytest.mark.parametrize("value", ["0", "-3"])
