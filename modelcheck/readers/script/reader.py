@@ -193,6 +193,10 @@ def _builds_model(nodes: list[ast.AST], world: World) -> bool:
     return False
 
 
+def _may_build_model(words: set[str], world: World) -> bool:
+    return not words.isdisjoint(_MODEL_CALLS) or any(world.is_backbone_name(word) for word in words)
+
+
 def _entry_points(interpreter: Interpreter, main: ModuleCtx, world: World) -> list[UserFunction]:
     """Module-level functions that build, compile or fit a model and that the script never
     calls (``def train(args)`` run by ``main.py``, ``fire``, ``click``): callers before callees."""
@@ -202,6 +206,9 @@ def _entry_points(interpreter: Interpreter, main: ModuleCtx, world: World) -> li
     for value in list(main.env.vars.values()):
         if isinstance(value, UserFunction) and value.module is main and id(value.node) in body:
             if id(value.node) not in interpreter.called:
+                words = main.source_words(value.node)
+                if words is not None and not _may_build_model(words, world):
+                    continue  # no name a model could be built with is written in it: no walk
                 nodes = walked.get(id(value.node))
                 if nodes is None:
                     nodes = walked[id(value.node)] = _nodes(value.node)

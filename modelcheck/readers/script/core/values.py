@@ -224,6 +224,9 @@ class Env:
         return location_of(*where) if where is not None else None
 
 
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 class ModuleCtx:
     """One source file being interpreted."""
 
@@ -258,6 +261,19 @@ class ModuleCtx:
             return True
         text = "\n".join(lines[start - 1:end])
         return any(word in text for word in words)
+
+    def source_words(self, node: ast.AST) -> set[str] | None:
+        """The identifiers written in the lines of ``node``: a superset of the names its syntax
+        tree holds. None when the lines are not known, or not ASCII (the parser normalises
+        non-ASCII identifiers, so the text may spell a name differently)."""
+        start, end = getattr(node, "lineno", None), getattr(node, "end_lineno", None)
+        if not self.ascii or start is None or end is None:
+            return None
+        if self._source_lines is None:
+            self._source_lines = re.split(r"\r\n|\r|\n", self.text)  # ast's own line breaks
+        if not 1 <= start <= end <= len(self._source_lines):
+            return None
+        return set(_WORD.findall("\n".join(self._source_lines[start - 1:end])))
 
     def _segment_text(self, node: ast.AST) -> str:
         # ast.get_source_segment re-splits the whole file on every call: quadratic on big scripts.
