@@ -14,6 +14,7 @@ from modelcheck.checks.graph import (
     next_layer,
     output_layer_ids,
 )
+from modelcheck.checks.identity_cache import by_identity
 from modelcheck.engine import report, rule
 from modelcheck.findings import Finding, FixSpec
 from modelcheck.fix import specs
@@ -191,11 +192,12 @@ def _between(container, first, last) -> list[str]:
     return names
 
 
-def _backbone_layer_ids(setup: TrainingSetup) -> set[int]:
+@by_identity
+def _backbone_layer_ids(setup: TrainingSetup) -> frozenset[int]:
     """Layers that belong to a recognised backbone: their design is not the user's to lint."""
     ids: set[int] = set()
     if setup.model is None:
-        return ids
+        return frozenset()
     for backbone in setup.model.backbones:
         names = set(backbone.layer_names)
         for path, layer in setup.model.walk():
@@ -203,7 +205,7 @@ def _backbone_layer_ids(setup: TrainingSetup) -> set[int]:
                 backbone.nested_as and backbone.nested_as in path
             ):
                 ids.add(id(layer))
-    return ids
+    return frozenset(ids)
 
 
 @rule("MC105")

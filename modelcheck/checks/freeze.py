@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+from modelcheck.checks.identity_cache import by_identity
 from modelcheck.ir import Backbone, Layer, ModelGraph
 from modelcheck.knowledge import Backbone as BackboneInfo
 from modelcheck.knowledge import find_backbone
@@ -33,6 +34,7 @@ class BackboneView:
         return self.layout.layers[index]
 
 
+@by_identity
 def view_of(model: ModelGraph, backbone: Backbone) -> BackboneView | None:
     info = find_backbone(backbone.name)
     if info is None:
