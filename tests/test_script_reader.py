@@ -662,3 +662,18 @@ def test_each_scripts_interpreter_is_freed_as_soon_as_the_script_is_read(tmp_pat
         alive = [obj for obj in gc.get_objects() if isinstance(obj, World)]
     assert alive == []
     assert [setup.model.layers[-1].units for path in paths for setup in read[path]] == [2, 3, 4]
+
+
+def test_make_layer_builds_exactly_the_layer_the_dataclass_builds():
+    import dataclasses
+    import inspect
+
+    from modelcheck.ir import Location, make_layer
+
+    names = [field.name for field in dataclasses.fields(Layer)]
+    assert list(inspect.signature(make_layer).parameters) == names  # a new field must be added to both
+    values = ["conv1", "Conv2D", {"filters": 8}, "relu", 8, False, ("input",), True, None, (32, 32, 8), None, Location("t.py", line=4)]
+    fast, slow = make_layer(*values), Layer(*values)
+    assert fast == slow and hash(fast) == hash(slow) and repr(fast) == repr(slow) and fast.__dict__ == slow.__dict__
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.trainable = True

@@ -16,6 +16,7 @@ from modelcheck.ir import (
     Layer,
     Location,
     ModelGraph,
+    make_layer,
     Pipeline,
     Scaling,
     TrainingSetup,
@@ -91,15 +92,13 @@ class _Exporter:
             call_training = node.training if node is not None else None
             if isinstance(layer, ModelObj):
                 sub = self.graph(layer, path + (layer.name,), trainable) if self.depth < 16 else None
-                exported.append(Layer(layer.name, layer.cls, trainable=trainable, inbound=inbound, is_output=is_output,
-                                      call_training=call_training, output_shape=shapes[index], submodel=sub,
-                                      location=layer.location))
+                exported.append(make_layer(layer.name, layer.cls, {}, None, None, trainable, inbound, is_output,
+                                           call_training, shapes[index], sub, layer.location))
             else:
                 assert isinstance(layer, LayerObj)
-                exported.append(Layer(layer.name, layer.cls, self._config(layer), layer.activation, layer.units,
-                                      trainable=trainable, inbound=inbound, is_output=is_output,
-                                      call_training=call_training, output_shape=shapes[index],
-                                      location=layer.location))
+                exported.append(make_layer(layer.name, layer.cls, self._config(layer), layer.activation, layer.units,
+                                           trainable, inbound, is_output, call_training, shapes[index], None,
+                                           layer.location))
         self._flat_backbones(model, layers, path)
         return ModelGraph(
             name=model.name,
