@@ -474,10 +474,10 @@ def test_downsampling_formula_same_and_valid_padding():
 # --- reading backbones.json field by field ------------------------------------------------------
 
 def test_the_shipped_file_read_field_by_field_equals_the_json_parsed_whole():
-    from modelcheck.knowledge.fields import Fields, load
+    from modelcheck.knowledge.fields import Fields, load_file
 
     text = knowledge.knowledge_path().read_text(encoding="utf-8")
-    lazy = load(text)
+    lazy = load_file(knowledge.knowledge_path())
     assert sum(isinstance(value, Fields) for value in lazy.values()) == len(knowledge.backbone_names()) + 2  # + _meta, _modules
     plain = {key: dict(value) if isinstance(value, Fields) else value for key, value in lazy.items()}
     assert plain == json.loads(text)
@@ -494,3 +494,12 @@ def test_a_backbones_file_edited_out_of_its_layout_is_parsed_whole():
         generated["VGG16"]["classes"]
     for edited in (json.dumps(data, indent=4), json.dumps(data), dumps(data).replace('  "module"', '   "module"')):
         assert load(edited) == data
+
+
+def test_an_empty_backbones_file_is_a_json_error_not_a_mapping_error(tmp_path):
+    from modelcheck.knowledge.fields import load_file
+
+    empty = tmp_path / "backbones.json"
+    empty.write_bytes(b"")
+    with pytest.raises(json.JSONDecodeError):
+        load_file(empty)

@@ -29,11 +29,11 @@ def _imported(*args: str) -> set[str]:
     return set(json.loads(result.stdout.strip().splitlines()[-1]))
 
 
-# What a one-script run has no use for: the pool (its shared mapping), the model-file reader
+# What a one-script run has no use for: the pool (its lock waits in select), the model-file reader
 # (zip, HDF5), the probe, OpenSSL (baselines hash lines). Each is imported where it is used;
 # the pool needs neither multiprocessing nor concurrent.futures at all.
 NOT_FOR_ONE_SCRIPT = {
-    "mmap", "multiprocessing", "concurrent.futures", "zipfile", "hashlib", "h5py",
+    "select", "multiprocessing", "concurrent.futures", "zipfile", "hashlib", "h5py",
     "modelcheck.readers.model.keras_file", "modelcheck.probe.run", "modelcheck.fix.apply",
 }
 
@@ -49,7 +49,7 @@ def test_one_script_imports_only_what_it_uses(tmp_path):
 def test_a_folder_of_folders_does_start_the_pool_without_multiprocessing(tmp_path):
     _corpus(tmp_path / "repo", folders=2)
     imported = _imported(str(tmp_path / "repo"), "--jobs", "2", "--format", "json")
-    assert "mmap" in imported and imported & {"multiprocessing", "concurrent.futures"} == set()
+    assert "select" in imported and imported & {"multiprocessing", "concurrent.futures"} == set()
 
 
 def test_one_script_beside_its_png_data_folder_does_not_import_pillow(tmp_path):

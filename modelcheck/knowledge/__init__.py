@@ -60,9 +60,9 @@ def knowledge_path() -> Path:
 
 @lru_cache(maxsize=1)
 def _data() -> dict[str, Any]:
-    from modelcheck.knowledge.fields import load
+    from modelcheck.knowledge.fields import load_file
 
-    return load(knowledge_path().read_text(encoding="utf-8"))
+    return load_file(knowledge_path())
 
 
 @dataclass(frozen=True)
