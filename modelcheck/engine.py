@@ -12,7 +12,7 @@ from typing import Callable, Iterable, Iterator
 
 from modelcheck.findings import Finding, FixSpec, Severity
 from modelcheck.ir import Location, TrainingSetup
-from modelcheck.ruledocs import all_docs
+from modelcheck.ruledocs import doc_for
 from modelcheck.settings import Settings
 
 RuleFunc = Callable[[TrainingSetup, Settings], Iterable[Finding]]
@@ -59,7 +59,7 @@ def report(
     if code in INPUT_CODES:
         name, default = INPUT_CODES[code]
     else:
-        doc = all_docs()[code]
+        doc = doc_for(code)
         name, default = doc.name, doc.severity
     return Finding(code, name, severity or default, _printable(message), location, _printable(hint) if hint else hint, fix)
 

@@ -83,6 +83,21 @@ def all_docs() -> dict[str, RuleDoc]:
     return docs
 
 
+@lru_cache(maxsize=None)
+def doc_for(code: str) -> RuleDoc:
+    """One rule's doc (``KeyError`` when there is none): a finding needs only its own rule's
+    name and severity, so a check reads the few docs it reports, not all forty."""
+    if all_docs.cache_info().currsize:
+        return all_docs()[code]
+    path = rules_dir() / f"{code}.md"
+    if not re.fullmatch(r"MC\d{3}", code) or not path.is_file():
+        raise KeyError(code)
+    doc = parse_doc(path)
+    if doc.code != code:
+        raise KeyError(code)
+    return doc
+
+
 REPOSITORY_URL = "https://github.com/modelcheck/modelcheck"
 """The project's repository: rule pages, docs and the pre-commit hook live there."""
 RULE_URL = REPOSITORY_URL + "/blob/main/rules/{code}.md"

@@ -165,3 +165,16 @@ def test_rules_listing_and_sarif_show_every_severity_a_rule_reports():
     entry = _rule_entry("MC202", fixable=False)
     assert entry["defaultConfiguration"]["level"] == "warning"
     assert entry["properties"]["severities"] == ["info", "warning", "error"]
+
+
+def test_a_finding_reads_only_its_own_rules_doc():
+    from modelcheck import ruledocs
+
+    ruledocs.all_docs.cache_clear()
+    ruledocs.doc_for.cache_clear()
+    assert ruledocs.doc_for("MC101") == ruledocs.parse_doc(ruledocs.rules_dir() / "MC101.md")
+    assert ruledocs.all_docs.cache_info().currsize == 0  # the other docs were not read
+    for missing in ("MC999", "../README", "MC10"):
+        with pytest.raises(KeyError):
+            ruledocs.doc_for(missing)
+    assert ruledocs.doc_for("MC303") == ruledocs.all_docs()["MC303"]
