@@ -27,7 +27,7 @@ class Result:
     """Every setup read, in reading order; empty when checked with ``keep_setups=False``."""
     files: list[str] = field(default_factory=list)
     texts: dict[str, tuple[str, ...]] | None = None
-    """The source lines alone, when the setups were not kept."""
+    """When the setups were not kept: the source lines of the files with findings."""
 
     def sources(self) -> dict[str, tuple[str, ...]]:
         """Source lines by ``Location.source_name`` (a notebook gives one entry per code cell)."""
@@ -44,9 +44,10 @@ def check_paths(paths: list[str], settings: Settings | None = None, jobs: int = 
     """Read every path (files or directories) and check it; never raises for bad input.
 
     ``jobs``: processes to check in (see ``modelcheck.parallel``); the result is the same for any number.
-    ``keep_setups=False``: keep only the findings and the source lines (``Result.texts``), which is
-    all a report needs; worker processes then send back a tenth of the data (the setups of 272
-    scripts pickle to 2 MB and took the parent 0.14 s to unpickle, a fifth of the whole run).
+    ``keep_setups=False``: keep only the findings and the source lines of the files they are in
+    (``Result.texts``), which is all a report needs; worker processes then send back a tenth of
+    the data (the setups of 272 scripts pickle to 2 MB and took the parent 0.14 s to unpickle,
+    a fifth of the whole run).
     """
     from modelcheck.parallel import check_files, fewer_collections
 
@@ -71,6 +72,7 @@ def check_files_here(files: list[tuple[str, bool]], settings: Settings, texts_on
     checked = {name for name, _ in files}
     for companion in loaded.companions:  # a training script read for a predict.py checked alone
         findings.update(f for f in run_rules(companion, settings) if f.location.path in checked)
-    if texts_only:
-        return findings, [Texts(setup.path, setup.sources()) for setup in loaded.setups]
+    if texts_only:  # a report quotes the lines of its findings only: half the files of a repository have none
+        reported = {finding.location.path for finding in findings}
+        return findings, [Texts(setup.path, setup.sources()) for setup in loaded.setups if setup.path in reported]
     return findings, loaded.setups

@@ -39,6 +39,20 @@ print(model.predict(np.expand_dims(image, 0) / 255.0))
 """
 
 
+# A setup without findings.
+CLEAN = """import keras
+base = keras.applications.MobileNetV2(weights="imagenet", include_top=False, input_shape=(160, 160, 3))
+base.trainable = False
+inputs = keras.Input(shape=(160, 160, 3))
+x = keras.applications.mobilenet_v2.preprocess_input(inputs)
+x = base(x, training=False)
+x = keras.layers.GlobalAveragePooling2D()(x)
+outputs = keras.layers.Dense(4, activation="softmax")(x)
+model = keras.Model(inputs, outputs)
+model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+"""
+
+
 def _corpus(root: Path, folders: int = 6) -> Path:
     """Folders of predict.py beside train.py, a utility module, a model file and a training config."""
     for index in range(folders):
@@ -113,15 +127,22 @@ def test_the_pool_checks_in_other_processes_and_keeps_predict_with_train(tmp_pat
 
 
 def test_workers_send_back_only_source_lines_when_the_setups_are_not_kept(tmp_path):
-    """What a report needs, not the setups: these pickled to 2 MB for 272 scripts."""
+    """What a report needs, not the setups (these pickled to 2 MB for 272 scripts): the lines of
+    the files with findings."""
     from modelcheck.runner import check_paths
 
     repo = _corpus(tmp_path / "repo")
+    clean = repo / "clean" / "train.py"
+    clean.parent.mkdir()
+    clean.write_text(CLEAN)
     kept = check_paths([str(repo)], jobs=1)
+    assert str(clean) in kept.sources() and not [f for f in kept.findings if f.location.path == str(clean)]
     for jobs in (1, 2):
         light = check_paths([str(repo)], jobs=jobs, keep_setups=False)
         assert light.setups == [] and light.findings == kept.findings
-        assert light.sources() == kept.sources()
+        reported = {finding.location.path for finding in kept.findings}
+        assert light.sources() == {name: lines for name, lines in kept.sources().items() if name in reported}
+        assert str(clean) not in light.sources()  # no finding: its lines stay in the worker
     assert light.sources()[str(repo / "team0" / "run0" / "predict.py")][4] == PREDICT.format(size=160).splitlines()[4]
 
 
