@@ -1,5 +1,3 @@
-import sys
+from modelcheck.cli import run
 
-from modelcheck.cli import main
-
-sys.exit(main())
+run()

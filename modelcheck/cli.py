@@ -82,6 +82,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def run() -> None:
+    """The ``modelcheck`` command: :func:`main`, then exit without tearing the interpreter down.
+
+    Freeing every object one by one at exit took 20 ms and more after a large check, for an
+    output already written (mypy exits the same way). Where Keras was imported (``--probe``),
+    its exit handlers run as usual.
+    """
+    code = main()
+    if "keras" in sys.modules or "tensorflow" in sys.modules:
+        sys.exit(code)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # a closed or broken pipe: nothing more can be written
+        pass
+    import os
+
+    os._exit(code)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
