@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Iterable
 
@@ -40,24 +41,33 @@ def split_message(message: str) -> tuple[str, str]:
     Messages state the problem first and explain after a colon, semicolon or full
     stop; the headline reads on its own (``--output-format concise`` prints only it).
     """
+    # Jumps from one quote, bracket or stop to the next (a loop over every character
+    # was most of the time a report took to render).
     depth = 0
-    quote = ""
-    for index, char in enumerate(message):
-        if quote:
-            if char == quote:
-                quote = ""
-            continue
+    position = 0
+    while (match := _SIGNIFICANT.search(message, position)) is not None:
+        index = match.start()
+        char = message[index]
+        position = index + 1
         if char == "`" or (char == "'" and (index == 0 or not message[index - 1].isalnum())):
-            quote = char
+            end = message.find(char, position)  # a quote: nothing inside it counts
+            if end < 0:
+                break
+            position = end + 1
+        elif char == "'":
+            continue  # an apostrophe inside a word
         elif char in "([{":
             depth += 1
         elif char in ")]}":
             depth = max(0, depth - 1)
-        elif char in ":;." and depth == 0 and message[index + 1:index + 2] == " ":
+        elif depth == 0 and message[index + 1:index + 2] == " ":
             if char == "." and message[:index].lower().endswith(_ABBREVIATIONS):
                 continue
             return message[:index].rstrip(), message[index + 2:].lstrip()
     return message.rstrip(". "), ""
+
+
+_SIGNIFICANT = re.compile(r"[`'()\[\]{}:;.]")
 
 
 def headline(message: str) -> str:
