@@ -16,7 +16,7 @@ import io
 import os
 import tokenize
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Iterator
 
 from modelcheck.errors import InputError, NoSetup
 from modelcheck.limits import MAX_MODULE_BYTES, MAX_MODULE_DEPTH, MAX_SCRIPT_BYTES, MAX_SCRIPT_TOKENS, script_tokens
@@ -165,26 +165,26 @@ def read_script_setups(path: str, text: str | None = None, *, project_files: dic
 _MODEL_CALLS = {"compile", "fit", "fit_generator", "train_on_batch", "Sequential", "Model"}
 
 
-def _nodes(root: ast.AST) -> list[ast.AST]:
-    """Every node under ``root``, as ``ast.walk`` finds them but in a list: the entry-point
-    search walks each candidate function once and asks only which nodes occur."""
+def _nodes(root: ast.AST) -> Iterator[ast.AST]:
+    """Every node under ``root`` in ``ast.walk``'s order, without its per-node generator:
+    the entry-point search stops at the first node that answers its question."""
     found = [root]
     index = 0
     node_type = ast.AST
     while index < len(found):
         node = found[index]
         index += 1
+        yield node
         for field in node._fields:
             value = getattr(node, field, None)
             if isinstance(value, node_type):
                 found.append(value)
             elif isinstance(value, list):
                 found.extend([item for item in value if isinstance(item, node_type)])
-    return found
 
 
-def _builds_model(nodes: list[ast.AST], world: World) -> bool:
-    for node in nodes:
+def _builds_model(root: ast.AST, world: World) -> bool:
+    for node in _nodes(root):
         if isinstance(node, ast.Call):
             func = node.func
             name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
@@ -199,27 +199,30 @@ def _may_build_model(words: set[str], world: World) -> bool:
 
 def _entry_points(interpreter: Interpreter, main: ModuleCtx, world: World) -> list[UserFunction]:
     """Module-level functions that build, compile or fit a model and that the script never
-    calls (``def train(args)`` run by ``main.py``, ``fire``, ``click``): callers before callees."""
+    calls (``def train(args)`` run by ``main.py``, ``fire``, ``click``): callers before callees.
+
+    The text of a function is read first: a syntax walk is needed only where the names
+    it asks about are written."""
     body = {id(stmt) for stmt in main.tree.body}
     found: dict[int, UserFunction] = {}
-    walked: dict[int, list[ast.AST]] = {}
     for value in list(main.env.vars.values()):
         if isinstance(value, UserFunction) and value.module is main and id(value.node) in body:
-            if id(value.node) not in interpreter.called:
+            if id(value.node) not in interpreter.called and id(value.node) not in found:
                 words = main.source_words(value.node)
                 if words is not None and not _may_build_model(words, world):
-                    continue  # no name a model could be built with is written in it: no walk
-                nodes = walked.get(id(value.node))
-                if nodes is None:
-                    nodes = walked[id(value.node)] = _nodes(value.node)
-                if _builds_model(nodes, world):
-                    found.setdefault(id(value.node), value)
+                    continue  # no name a model could be built with is written in it
+                if _builds_model(value.node, world):
+                    found[id(value.node)] = value
     functions = sorted(found.values(), key=lambda fn: fn.node.lineno)
     names = {fn.name for fn in functions}
     called_by_another: set[str] = set()
     for fn in functions:
-        for node in walked[id(fn.node)]:
-            if isinstance(node, ast.Name) and node.id in names and node.id != fn.name:
+        others = names - {fn.name}
+        words = main.source_words(fn.node)
+        if not others or (words is not None and words.isdisjoint(others)):
+            continue
+        for node in _nodes(fn.node):
+            if isinstance(node, ast.Name) and node.id in others:
                 called_by_another.add(node.id)
     return [fn for fn in functions if fn.name not in called_by_another] + [fn for fn in functions if fn.name in called_by_another]
 
