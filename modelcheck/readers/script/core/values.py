@@ -99,6 +99,8 @@ class Arg:
 class Obj:
     """Base of every interpreted object with behaviour (layers, models, pipelines…)."""
 
+    __slots__ = ()  # subclasses that declare slots (layers, tensors) then have no instance dictionary
+
     def get_attr(self, it: "Interpreter", name: str, node: ast.AST) -> Any:
         return UNKNOWN
 

@@ -52,6 +52,10 @@ class Node:
 class Tensor(Obj):
     """A symbolic tensor: the output of a node; ``shape`` excludes the batch axis."""
 
+    # Slots: a backbone makes hundreds of layers and tensors per script, and an object
+    # without an instance dictionary is quicker to make and to collect.
+    __slots__ = ("node", "shape", "pre_ops")
+
     def __init__(self, node: Node | None, shape: tuple[int | None, ...] | None):
         self.node = node
         self.shape = shape
@@ -99,6 +103,7 @@ class OpNode(Obj):
 class KLayer(Obj):
     """What layers and models share: a name, a trainable flag, call nodes."""
 
+    __slots__ = ("name", "location", "trainable", "nodes", "world")
     cls = "Layer"
 
     def __init__(self, name: str, location: Location | None):
@@ -134,6 +139,8 @@ class KLayer(Obj):
 
 class LayerObj(KLayer):
     """One layer instance built in the script (or one layer of a backbone)."""
+
+    __slots__ = ("cls", "config", "activation", "units", "input_shape", "units_ref", "backbone", "kb_index", "pixel_op")
 
     def __init__(self, cls: str, name: str, location: Location | None, config: dict[str, Any] | None = None):
         super().__init__(name, location)
