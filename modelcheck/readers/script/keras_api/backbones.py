@@ -45,6 +45,23 @@ class BackboneFacts:
         method = getattr(entry, "feature_map", None)
         self.feature_map = method if callable(method) else None
         """``feature_map(height, width)`` → (h, w, channels) of the include_top=False output."""
+        self._layouts: dict[bool, tuple[tuple[str, str, str | None], ...]] = {}
+
+    def layer_layout(self, imagenet: bool) -> tuple[tuple[str, str, str | None], ...]:
+        """(class, name, activation) of each layer after the input, with the layers a
+        ``weights="imagenet"`` build inserts; made once per backbone, not per script."""
+        layout = self._layouts.get(imagenet)
+        if layout is None:
+            entries = list(zip(self.layers, self.classes))
+            if imagenet:
+                for extra in sorted(self.extras, key=lambda e: get_any(e, "index") or 0):
+                    index = get_any(extra, "index")
+                    if isinstance(index, int) and 0 < index <= len(entries):
+                        entries.insert(index, (str(get_any(extra, "name")), str(get_any(extra, "class_name", "class"))))
+            layout = self._layouts[imagenet] = tuple(
+                (cls, name, ACTIVATION_LAYERS.get(cls)) for name, cls in ((n, CLASS_ALIASES.get(c, c)) for n, c in entries[1:])
+            )
+        return layout
 
 
 def get_any(record: Any, *keys: str) -> Any:
@@ -177,20 +194,17 @@ def build_backbone(world: Any, name: str, args: list[Arg], kwargs: dict[str, Arg
         input_layer.backbone, input_layer.kb_index = state, 0
     if x.node is not None:
         model._nodes[id(input_layer)] = x.node
-    entries = list(zip(facts.layers, facts.classes))
-    if state.weights == "imagenet":
-        for extra in sorted(facts.extras, key=lambda e: get_any(e, "index") or 0):
-            index = get_any(extra, "index")
-            if isinstance(index, int) and 0 < index <= len(entries):
-                entries.insert(index, (str(get_any(extra, "name")), str(get_any(extra, "class_name", "class"))))
     model.inputs = [x]
-    for index, (layer_name, layer_class) in enumerate(entries[1:], start=1):
-        layer = LayerObj(CLASS_ALIASES.get(layer_class, layer_class), layer_name, state.location)
-        layer.world, layer.backbone, layer.kb_index = world, state, index
-        layer.activation = ACTIVATION_LAYERS.get(layer.cls)
-        call = Node(layer, [x], world.next_node_order(), None)
+    layout = facts.layer_layout(state.weights == "imagenet")
+    order = world.next_node_orders(len(layout))
+    nodes = model._nodes
+    location = state.location
+    for index, (layer_class, layer_name, activation) in enumerate(layout, start=1):
+        layer = LayerObj(layer_class, layer_name, location)
+        layer.world, layer.backbone, layer.kb_index, layer.activation = world, state, index, activation
+        call = Node(layer, [x], order + index, None)
         layer.nodes.append(call)
-        model._nodes[id(layer)] = call
+        nodes[id(layer)] = call
         layers.append(layer)
         x = call.output
     state.layers = [layer for layer in layers if isinstance(layer, LayerObj)]

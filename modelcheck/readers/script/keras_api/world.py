@@ -151,6 +151,12 @@ class World(ModelBuilding):
         self._node_order += 1
         return self._node_order
 
+    def next_node_orders(self, count: int) -> int:
+        """``count`` call orders at once: they are the returned number plus 1 to ``count``."""
+        first = self._node_order
+        self._node_order += count
+        return first
+
     def auto_name(self, cls: str) -> str:
         base = snake_case(cls)
         count = self._names.get(base, 0)
