@@ -677,3 +677,21 @@ def test_make_layer_builds_exactly_the_layer_the_dataclass_builds():
     assert fast == slow and hash(fast) == hash(slow) and repr(fast) == repr(slow) and fast.__dict__ == slow.__dict__
     with pytest.raises(dataclasses.FrozenInstanceError):
         fast.trainable = True
+
+
+def test_counting_a_data_directory_is_bounded_by_entries_listed_not_by_time(tmp_path, monkeypatch):
+    """The same folder gives the same facts (and findings) on a fast disk and a slow one."""
+    from modelcheck.readers import data_dir
+
+    for label in ("cats", "dogs"):
+        folder = tmp_path / "data" / label
+        folder.mkdir(parents=True)
+        for index in range(5):
+            (folder / f"{index}.jpg").write_bytes(b"")
+            (folder / f"{index}.txt").write_bytes(b"")
+    assert inspect_directory(str(tmp_path / "data")).num_samples == 10
+    monkeypatch.setattr(data_dir, "MAX_ENTRIES", 15)  # 2 class folders + 10 files in the first + 10 in the second
+    facts = inspect_directory(str(tmp_path / "data"))
+    assert (facts.num_classes, facts.num_samples, facts.class_names) == (2, None, ("cats", "dogs"))
+    monkeypatch.setattr(data_dir, "MAX_ENTRIES", 22)
+    assert inspect_directory(str(tmp_path / "data")).num_samples == 10
