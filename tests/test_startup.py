@@ -34,7 +34,7 @@ def _imported(*args: str) -> set[str]:
 # the pool needs neither multiprocessing nor concurrent.futures at all.
 NOT_FOR_ONE_SCRIPT = {
     "select", "multiprocessing", "concurrent.futures", "zipfile", "hashlib", "h5py",
-    "modelcheck.readers.model.keras_file", "modelcheck.probe.run", "modelcheck.fix.apply",
+    "modelcheck.readers.model.keras_file", "modelcheck.probe.run", "modelcheck.probe.report", "modelcheck.fix.apply",
 }
 
 

@@ -12,15 +12,27 @@ Keras 3 backend (``KERAS_BACKEND``: tensorflow, jax, torch).
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from modelcheck.probe.report import Checkpoint, ProbeReport, Trajectory
+if TYPE_CHECKING:
+    from modelcheck.probe.report import Checkpoint, ProbeReport, Trajectory
 
 # TensorFlow's C++ start-up chatter (CPU features, CUDA probing) would bury the report;
 # the probe reports its own failures. A user's explicit setting wins.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 __all__ = ["probe", "probe_setup", "ProbeReport", "Trajectory", "Checkpoint", "DEFAULT_STEPS", "DEFAULT_SECONDS"]
+
+
+def __getattr__(name: str) -> Any:
+    # The report classes load on first use: the command line imports this package for its
+    # flags on every run, and most runs never probe.
+    if name in ("Checkpoint", "ProbeReport", "Trajectory"):
+        from modelcheck.probe import report
+
+        return getattr(report, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 DEFAULT_STEPS = 100
 DEFAULT_SECONDS = 30.0
@@ -54,6 +66,7 @@ def probe(
     downloads), 'download' (Keras fetches them), 'none' (random) or a weights file or folder.
     """
     from modelcheck.ir import TrainingSetup
+    from modelcheck.probe.report import ProbeReport
 
     if isinstance(model_or_path, TrainingSetup):
         return probe_setup(model_or_path, [], data=data, steps=steps, seconds=seconds, trust_model_code=trust_model_code,
@@ -92,6 +105,7 @@ def probe_setup(
     A model the probe cannot load or rebuild gives MC511 (never MC001), with why and what to do.
     """
     from modelcheck.probe import build, outcomes
+    from modelcheck.probe.report import ProbeReport
 
     options = _options(data, steps, seconds, seed, batch_size, use_cache)
     where = _model_location(setup)
@@ -134,6 +148,7 @@ def _model_location(setup: Any) -> Any:
 
 def _probe_source(path: str, **kwargs: Any) -> ProbeReport:
     """A training script or config: read statically, then rebuild and probe its model."""
+    from modelcheck.probe.report import ProbeReport
     from modelcheck.runner import check_paths
 
     checked = check_paths([path])
@@ -149,6 +164,7 @@ def _probe_source(path: str, **kwargs: Any) -> ProbeReport:
 def _probe_live(model: Any, **kwargs: Any) -> ProbeReport:
     from modelcheck.ir import Location
     from modelcheck.probe import build, outcomes
+    from modelcheck.probe.report import ProbeReport
     from modelcheck.probe.session import probe_prepared
 
     options = _options(kwargs["data"], kwargs["steps"], kwargs["seconds"], kwargs["seed"], kwargs["batch_size"],
