@@ -1,4 +1,4 @@
-"""Checking files on all cores: group discovered files into tasks, check each task in a worker process.
+"""Checking files on all cores: group discovered files into tasks, check them in ``N`` processes.
 
 A task is what must be read together: the scripts of one folder (``predict.py``
 is linked to the ``train.py`` beside it), or one other file. The tasks are
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 
 Files = list[tuple[str, bool]]
 Checked = tuple[set["Finding"], list["TrainingSetup"]]
-
 
 
 def default_jobs() -> int:

@@ -16,10 +16,10 @@ from modelcheck.ir import (
     Layer,
     Location,
     ModelGraph,
-    make_layer,
     Pipeline,
     Scaling,
     TrainingSetup,
+    make_layer,
 )
 from modelcheck.readers.script.keras_api.data import SCALE_KEEPING_LAYERS, PipelineObj
 from modelcheck.readers.script.keras_api.pixels import PixelVal
