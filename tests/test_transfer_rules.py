@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import ROOT
 from modelcheck.knowledge import backbone_names, get_backbone
 from modelcheck.runner import check_paths
 
@@ -158,12 +159,13 @@ def test_freeze_boundary_on_the_backbone(tmp_path, name, index, block):
         assert findings == [], findings[0].message if findings else ""
         return
     [finding] = findings
-    layers = get_backbone(name).layers
+    layout = get_backbone(name).layout(imagenet=True)  # the script builds with weights='imagenet'
+    layers = layout.layers
     assert f"cuts through {block}" in finding.message
     assert f"'{layers[index - 1]}' (index {index - 1})" in finding.message
     assert f"'{layers[index]}' (index {index})" in finding.message
     assert finding.location.line == 3  # the freeze loop
-    start = get_backbone(name).layout().block_range(block)[0]
+    start = layout.block_range(block)[0]
     assert f"layers[:{start}]" in finding.hint
 
 
@@ -269,3 +271,14 @@ base = keras.applications.InceptionV3(weights='imagenet', include_top=False, inp
 def test_fine_tune_learning_rate(tmp_path, optimizer, fires):
     source = NESTED.format(name="VGG16", index=15, size=96).replace("keras.optimizers.Adam(1e-5)", optimizer)
     assert ("MC206" in codes(check(tmp_path, source))) is fires
+
+
+def test_an_imagenet_efficientnet_read_from_a_script_is_aligned_with_its_extra_layer():
+    """weights='imagenet' adds a layer near EfficientNet's input: the layer list the script
+    reader builds has it, so the knowledge base's imagenet layout is the one to align with."""
+    cases = ROOT / "tests" / "rules" / "MC202"
+    [cut] = [f for f in check_paths([str(cases / "fail_efficientnet_imagenet_cut_in_block7.py")]).findings if f.code == "MC202"]
+    assert "'block7a_expand_activation' (index 224) is the last frozen layer and 'block7a_dwconv' (index 225)" in cut.message
+    assert "BatchNormalization" not in cut.message  # the loop kept them frozen
+    assert cut.hint.startswith("Freeze layers[:222] to fine-tune all of block7a ('block7a_expand_conv' first)")
+    assert check_paths([str(cases / "pass_efficientnet_imagenet_unfreeze_block7.py")]).findings == []

@@ -128,6 +128,7 @@ class _Exporter:
                 input_shape=state.input_shape,
                 location=state.location,
                 include_preprocessing=state.include_preprocessing,
+                imagenet_layout=state.weights == "imagenet",  # build_backbone inserted the imagenet-only layers
             ))
 
 
