@@ -77,7 +77,9 @@ def boundary(view: BackboneView) -> FreezeBoundary | None:
         if layer is not None and view.weighted(index) and layer.trainable is not None
     ]
     frozen = [i for i, trainable in flags if not trainable]
-    trainable = [i for i, trainable in flags if trainable and i not in batchnorm] or [i for i, t in flags if t]
+    # Only BatchNormalization layers trainable ("freeze everything but BatchNorm"): no layer
+    # that computes features is cut from the rest, so there is no boundary to judge.
+    trainable = [i for i, trainable in flags if trainable and i not in batchnorm]
     if not frozen or not trainable:
         return None
     first_trainable_weighted = min(trainable)
