@@ -205,10 +205,11 @@ def _entry_points(interpreter: Interpreter, main: ModuleCtx, world: World) -> li
     it asks about are written."""
     body = {id(stmt) for stmt in main.tree.body}
     found: dict[int, UserFunction] = {}
+    words_of: dict[int, set[str] | None] = {}
     for value in list(main.env.vars.values()):
         if isinstance(value, UserFunction) and value.module is main and id(value.node) in body:
             if id(value.node) not in interpreter.called and id(value.node) not in found:
-                words = main.source_words(value.node)
+                words = words_of[id(value.node)] = main.source_words(value.node)
                 if words is not None and not _may_build_model(words, world):
                     continue  # no name a model could be built with is written in it
                 if _builds_model(value.node, world):
@@ -218,7 +219,7 @@ def _entry_points(interpreter: Interpreter, main: ModuleCtx, world: World) -> li
     called_by_another: set[str] = set()
     for fn in functions:
         others = names - {fn.name}
-        words = main.source_words(fn.node)
+        words = words_of[id(fn.node)]
         if not others or (words is not None and words.isdisjoint(others)):
             continue
         for node in _nodes(fn.node):
@@ -271,7 +272,7 @@ def _read(path: str, text: str | None, project_files: dict[str, str] | None) -> 
     found = {where: Gap(what, where) for where, what in interpreter.gaps}
     found.update((gap.location, gap) for gap in stopped)
     # Values past the size bound became unknown where they were built (at most 20 places said).
-    notes = getattr(interpreter, "incomplete_notes", {})
+    notes = interpreter.incomplete_notes
     for (module, line), what in sorted(notes.items(), key=lambda item: (item[0][0], item[0][1] or 0))[:20]:
         place = Location(module, line=line)
         found.setdefault(place, Gap(f"{what} is built here: too large to analyse, so it is treated as unknown and findings that depend on it may be missing", place))

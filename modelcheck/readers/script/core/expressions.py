@@ -5,7 +5,7 @@ attributes, subscripts, containers, operators and comprehensions. Calls are in `
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from modelcheck.readers.script.core.plain_values import (
     _COMPARE,
@@ -37,9 +37,6 @@ from modelcheck.readers.script.core.values import (
     UserFunction,
     _LazyRange,
 )
-
-if TYPE_CHECKING:
-    from modelcheck.readers.script.core.interpreter import Interpreter
 
 
 class ExpressionEvaluator:
@@ -85,7 +82,7 @@ class ExpressionEvaluator:
 
     def value_too_large(self, node: ast.AST | None, what: str = "a value past the size bound") -> Any:
         """Note that the value built at ``node`` is treated as unknown; returns UNKNOWN."""
-        notes: dict[tuple[str, int | None], str] = self.__dict__.setdefault("incomplete_notes", {})
+        notes = self.incomplete_notes
         notes.setdefault((self.ctx.path, getattr(node, "lineno", None)), what)
         return UNKNOWN
 

@@ -87,13 +87,15 @@ class Interpreter(ExpressionEvaluator, CallEvaluator):
         self.modules: dict[str, ModuleCtx | None] = {}
         self.internal_errors: list[str] = []
         self.called: set[int] = set()
+        """ids of the function definitions called so far (the others may be entry points)."""
         self.last_top: ast.stmt | None = None
         """The script's top-level statement being run (where an analysis cut short stopped)."""
         self.called_defs: set[tuple[str, int]] = set()
         """(file, line) of every function definition called, sibling modules' included."""
-        """ids of the function definitions called so far (the others may be entry points)."""
         self.gaps: list[tuple[Location, str]] = []
         """(where, what) the interpreter did not follow: reported as MC003."""
+        self.incomplete_notes: dict[tuple[str, int | None], str] = {}
+        """(module, line) -> what was built there too large to analyse (values made unknown)."""
         self.graces = 0
         self.frame_id = 0
         """Which user-function invocation is running (0: module level)."""

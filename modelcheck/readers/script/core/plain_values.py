@@ -91,10 +91,6 @@ def plain(value: Any, depth: int = 0) -> Any:
     return _MISSING
 
 
-def is_plain(value: Any) -> bool:
-    return plain(value) is not _MISSING
-
-
 def truth(value: Any) -> Any:
     """Python truthiness, or UNKNOWN."""
     if value is UNKNOWN:

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from modelcheck.readers.script.core.values import _LazyRange
+
 # A hand-written script's largest value is a list of file names or a layer config (hundreds
 # of parts). The bound sits above MAX_SEQUENCE, so a list of 100 000 numbers stays known;
 # a tuple this heavy hashes in a few milliseconds.
@@ -128,7 +130,7 @@ def _scalar_weight(value: Any) -> int | None:
 
 def _is_lazy(value: Any) -> bool:
     # A huge range iterated lazily poses as a list; its items are ints made on demand.
-    return type(value).__name__ == "_LazyRange"
+    return isinstance(value, _LazyRange)
 
 
 def _children(value: Any) -> list[Any]:

@@ -255,34 +255,35 @@ class ModuleCtx:
 
     def source_mentions(self, node: ast.AST, words: tuple[str, ...]) -> bool:
         """Whether any of ``words`` occurs in the source lines of ``node`` (True when its lines are not known)."""
-        start, end = getattr(node, "lineno", None), getattr(node, "end_lineno", None)
-        if self._source_lines is None:
-            self._source_lines = re.split(r"\r\n|\r|\n", self.text)  # ast's own line breaks
-        lines = self._source_lines
-        if start is None or end is None or not 1 <= start <= end <= len(lines):
-            return True
-        text = "\n".join(lines[start - 1:end])
-        return any(word in text for word in words)
+        text = self._node_lines(node)
+        return text is None or any(word in text for word in words)
 
     def source_words(self, node: ast.AST) -> set[str] | None:
         """The identifiers written in the lines of ``node``: a superset of the names its syntax
         tree holds. None when the lines are not known, or not ASCII (the parser normalises
         non-ASCII identifiers, so the text may spell a name differently)."""
+        text = self._node_lines(node) if self.ascii else None
+        return None if text is None else set(_WORD.findall(text))
+
+    def _node_lines(self, node: ast.AST) -> str | None:
+        """The whole lines ``node`` spans, by ast's own line breaks; None when not known."""
         start, end = getattr(node, "lineno", None), getattr(node, "end_lineno", None)
-        if not self.ascii or start is None or end is None:
+        lines = self._ast_split()
+        if start is None or end is None or not 1 <= start <= end <= len(lines):
             return None
+        return "\n".join(lines[start - 1:end])
+
+    def _ast_split(self) -> list[str]:
         if self._source_lines is None:
             self._source_lines = re.split(r"\r\n|\r|\n", self.text)  # ast's own line breaks
-        if not 1 <= start <= end <= len(self._source_lines):
-            return None
-        return set(_WORD.findall("\n".join(self._source_lines[start - 1:end])))
+        return self._source_lines
 
     def _segment_text(self, node: ast.AST) -> str:
         # ast.get_source_segment re-splits the whole file on every call: quadratic on big scripts.
         start, end = getattr(node, "lineno", None), getattr(node, "end_lineno", None)
         col, end_col = getattr(node, "col_offset", None), getattr(node, "end_col_offset", None)
         if self._ast_lines is None:
-            self._ast_lines = [line.encode("utf-8", "replace") for line in re.split(r"\r\n|\r|\n", self.text)]
+            self._ast_lines = [line.encode("utf-8", "replace") for line in self._ast_split()]
         lines = self._ast_lines
         if None in (start, end, col, end_col) or not 1 <= start <= end <= len(lines):
             return ""

@@ -24,6 +24,7 @@ from modelcheck.ir import (
 from modelcheck.readers.script.keras_api.data import SCALE_KEEPING_LAYERS, PipelineObj
 from modelcheck.readers.script.keras_api.pixels import PixelVal
 from modelcheck.readers.script.keras_api.layers import KLayer, LayerObj, ModelObj, layer_output_shape
+from modelcheck.readers.script.keras_api.models import _walk_models
 
 _CLASS_CONSTANT = re.compile(r"(nb|num|n|number_of|no_of)_?classes|classes_?(num|count)|n_?class", re.I)
 
@@ -152,18 +153,6 @@ def _inside_backbone(layer: KLayer, node: Any) -> bool:
     return True
 
 
-def _walk(model: ModelObj, depth: int = 0) -> list[KLayer]:
-    found: list[KLayer] = [model]
-    if depth > 16:
-        return found
-    for layer in model.seq if model.kind == "sequential" else model._layers:
-        if isinstance(layer, ModelObj):
-            found.extend(_walk(layer, depth + 1))
-        else:
-            found.append(layer)
-    return found
-
-
 def _output_objects(model: ModelObj, depth: int = 0) -> list[KLayer]:
     layers = model.layers
     if model.kind == "sequential":
@@ -233,19 +222,19 @@ def fold_model_ops(scaling: Scaling | None, ops: tuple[tuple[Any, ...], ...]) ->
     return Scaling("rescale", factor, offset, location=location)
 
 
-def _choose_model(world: Any) -> tuple[Any, bool]:
+def _choose_model(world: Any) -> Any:
     """The model the script trains: the last compiled one, else the last fitted, else the last
     built; what the script itself runs comes before what its uncalled functions do."""
     marks = world.main_marks or (len(world.compiles), len(world.fits), len(world.models))
     for compiles, fits, models in (marks, (len(world.compiles), len(world.fits), len(world.models))):
         if compiles:
-            return world.compiles[compiles - 1][0], True
+            return world.compiles[compiles - 1][0]
         if fits:
-            return world.fits[fits - 1][0], True
+            return world.fits[fits - 1][0]
         tops = [m for m in world.models[:models] if id(m) not in world.nested and m.kind != "loaded"]
         if tops:
-            return tops[-1], False
-    return None, False
+            return tops[-1]
+    return None
 
 
 MAX_SETUPS = 32
@@ -265,7 +254,7 @@ def _candidates(world: Any) -> list[Any]:
     inside: set[int] = set()
     for model in models:
         if isinstance(model, ModelObj):
-            inside.update(id(obj) for obj in _walk(model)[1:])
+            inside.update(id(obj) for obj in _walk_models(model)[1:])
     return [model for model in models if id(model) not in inside]
 
 
@@ -274,7 +263,7 @@ def build_setups(world: Any, path: str, text: str, gaps: tuple[Gap, ...] = ()) -
     returns (the primary one, the model trained last, first); NoSetup when it holds nothing to check."""
     if not world.keras_seen:
         raise NoSetup("no Keras code found (no keras/tensorflow import or Keras call)")
-    primary, _ = _choose_model(world)
+    primary = _choose_model(world)
     candidates = _candidates(world)
     if len(candidates) > MAX_SETUPS:
         cut = candidates[MAX_SETUPS]
@@ -287,21 +276,16 @@ def build_setups(world: Any, path: str, text: str, gaps: tuple[Gap, ...] = ()) -
     setups: list[TrainingSetup] = []
     world.setup_ops, world.setup_models = [], []
     world.candidate_ids = {id(model) for model in ordered}
+    lines = tuple(text.splitlines())  # one copy of the text, shared by the file's setups
     for model in ordered:
-        setup, ops = _setup_of(world, model, path, text, gaps, shared=len(ordered) == 1)
+        setup, ops = _setup_of(world, model, path, lines, gaps, shared=len(ordered) == 1)
         if setup is not None:
             setups.append(setup)
             world.setup_ops.append(ops)
             world.setup_models.append(model)
     if not setups:
         raise NoSetup("uses Keras but builds no model, training run or data pipeline on its executed path")
-    world.model_ops = world.setup_ops[0]
     return setups
-
-
-def build_setup(world: Any, path: str, text: str, *, truncated: bool = False) -> TrainingSetup:
-    """The primary TrainingSetup of one interpreted script (see :func:`build_setups`)."""
-    return build_setups(world, path, text)[0]
 
 
 def _mine(world: Any, data: Any, model: Any, shared: bool) -> bool:
@@ -312,7 +296,7 @@ def _mine(world: Any, data: Any, model: Any, shared: bool) -> bool:
     return shared or not users or id(model) in users
 
 
-def _setup_of(world: Any, chosen: Any, path: str, text: str, gaps: tuple[Gap, ...], shared: bool) -> tuple[TrainingSetup | None, Any]:
+def _setup_of(world: Any, chosen: Any, path: str, lines: tuple[str, ...], gaps: tuple[Gap, ...], shared: bool) -> tuple[TrainingSetup | None, Any]:
     graph = None
     if isinstance(chosen, ModelObj) and chosen.kind != "loaded":
         exporter = _Exporter(world.data_format)
@@ -330,7 +314,7 @@ def _setup_of(world: Any, chosen: Any, path: str, text: str, gaps: tuple[Gap, ..
             key = (callback.class_name, callback.monitor, callback.location)
             callbacks.setdefault(key, callback)
     if isinstance(chosen, ModelObj):
-        members = {id(obj) for obj in _walk(chosen)}
+        members = {id(obj) for obj in _walk_models(chosen)}
         records = [r for r in world.freezes.values() if any(id(obj) in members for obj in r["objects"])]
     else:
         records = list(world.freezes.values())
@@ -380,7 +364,7 @@ def _setup_of(world: Any, chosen: Any, path: str, text: str, gaps: tuple[Gap, ..
         num_classes=num_classes,
         num_classes_location=num_classes_location,
         gaps=gaps,
-        source_lines=tuple(text.splitlines()),
+        source_lines=lines,
     ), ops
 
 

@@ -65,10 +65,7 @@ class World(ModelBuilding):
         self._order = 0
         self._node_order = 0
         self._names: dict[str, int] = {}
-        self._backbone_cache: dict[str, script_backbone.BackboneFacts | None] = {}
         self._stmt_counter = 0
-        self.model_ops: tuple[tuple[Any, ...], ...] = ()
-        """Pixel operations the chosen model applies to its input (set by the export)."""
         self.saves: set[str] = set()
         self.loads: set[str] = set()
         self.model_events: list[Any] = []
@@ -77,9 +74,9 @@ class World(ModelBuilding):
         """id(pipeline or pixels) -> ids of the models trained or run on it."""
         self.setup_ops: list[tuple[tuple[Any, ...], ...]] = []
         self.setup_models: list[Any] = []
+        """The model of each exported setup (parallel to ``setup_ops``)."""
         self.candidate_ids: set[int] = set()
         """ids of the models that became setups (set by the export)."""
-        """The model of each exported setup (parallel to ``setup_ops``)."""
         self.entry_defs: list[tuple[tuple[str, int], int, int]] = []
         """((file, line), start, end): an uncalled function run as an entry point, and the
         slice of ``model_events`` it produced."""
@@ -87,8 +84,8 @@ class World(ModelBuilding):
         self.main_marks: tuple[int, int, int] | None = None
         """(compiles, fits, models) recorded when the script itself had run, before entry points."""
         self.data_format: str | None = None
-        self.array_pipes: dict[tuple[int, str], script_data.PipelineObj] = {}
         """'channels_first' once the script sets it globally (``set_image_data_format``)."""
+        self.array_pipes: dict[tuple[int, str], script_data.PipelineObj] = {}
         self._call_sites: set[tuple[int, int, str, int]] = set()
         self._site_facts: dict[tuple[int, int, str, int], tuple[set[Any], int]] = {}
         self._freeze_count = 0
@@ -171,9 +168,7 @@ class World(ModelBuilding):
         self.api_uses.setdefault((api, location.path, location.line, location.column), ApiUse(api, replacement, location))
 
     def backbone_facts(self, name: str) -> script_backbone.BackboneFacts | None:
-        if name not in self._backbone_cache:
-            self._backbone_cache[name] = _backbone_facts(name)
-        return self._backbone_cache[name]
+        return _backbone_facts(name)
 
     def is_backbone_name(self, name: str) -> bool:
         return self.backbone_facts(name) is not None
