@@ -12,9 +12,8 @@ from typing import Any, Iterator
 
 from modelcheck.errors import InputError
 from modelcheck.readers.model.config_checks import check_entries
-# bytecode_strings, incomplete, printable: re-exported for importers that predate the split
-from modelcheck.readers.model.config_code import _code_objects, bytecode_strings, incomplete  # noqa: F401
-from modelcheck.readers.model.safe_text import clean_name, config_text, printable  # noqa: F401
+from modelcheck.readers.model.config_code import _code_objects
+from modelcheck.readers.model.safe_text import clean_name, config_text
 from modelcheck.ir import (
     CodeObject,
     Compile,
