@@ -291,12 +291,8 @@ def _read_companions(loaded: Loaded, outcomes: dict, alarm: _Alarm, limit: float
 
 
 def _as_setups(outcome: object) -> tuple[TrainingSetup, ...]:
-    """The setups one script's read produced (none when it raised)."""
-    if isinstance(outcome, TrainingSetup):
-        return (outcome,)
-    if isinstance(outcome, tuple):
-        return tuple(s for s in outcome if isinstance(s, TrainingSetup))
-    return ()
+    """The setups one script's read produced (none when it raised): read_project gives a tuple or an exception."""
+    return outcome if isinstance(outcome, tuple) else ()
 
 
 class _TimedPaths(list):
