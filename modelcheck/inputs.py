@@ -163,14 +163,14 @@ def _kind(name: str) -> str:
 
 
 def _read_file(name: str, kind: str) -> TrainingSetup:
-    from modelcheck.readers.model.keras_file import read_model_file
-
     if kind == "config":
         return _read_structured(name)
     if kind == "notebook":
         from modelcheck.readers.notebook import read_notebook
 
         return read_notebook(name)
+    from modelcheck.readers.model.keras_file import read_model_file
+
     # A model file, or an unknown suffix named explicitly: sniffed by content.
     return read_model_file(name)
 
@@ -179,8 +179,7 @@ def _read_structured(name: str) -> TrainingSetup:
     """A .json/.yaml/.toml file: a Keras model JSON or a training config."""
     data = _read_bytes(name)
     if name.lower().endswith(".json"):
-        from modelcheck.readers.model.keras_file import load_json, looks_like_model_config, read_model_json
-        from modelcheck.readers.model.json_text import looks_like_utf16
+        from modelcheck.readers.model.json_text import load_json, looks_like_model_config, looks_like_utf16, read_model_json
 
         head = data.removeprefix(b"\xef\xbb\xbf").lstrip()[:1]
         if head in (b"{", b"[") or looks_like_utf16(data):
@@ -193,7 +192,7 @@ def _read_structured(name: str) -> TrainingSetup:
 
 
 def _read_bytes(name: str) -> bytes:
-    from modelcheck.readers.model.keras_file import open_regular_file
+    from modelcheck.filetypes import open_regular_file
 
     with open_regular_file(name) as handle:
         data = handle.read(MAX_TEXT_BYTES + 1)
@@ -292,12 +291,8 @@ def _read_companions(loaded: Loaded, outcomes: dict, alarm: _Alarm, limit: float
 
 
 def _as_setups(outcome: object) -> tuple[TrainingSetup, ...]:
-    """The setups one script's read produced (none when it raised)."""
-    if isinstance(outcome, TrainingSetup):
-        return (outcome,)
-    if isinstance(outcome, tuple):
-        return tuple(s for s in outcome if isinstance(s, TrainingSetup))
-    return ()
+    """The setups one script's read produced (none when it raised): read_project gives a tuple or an exception."""
+    return outcome if isinstance(outcome, tuple) else ()
 
 
 class _TimedPaths(list):

@@ -225,7 +225,7 @@ def _toml(text: str) -> Any:
 
 
 def _json(text: str) -> Any:
-    from modelcheck.readers.model.keras_file import load_json
+    from modelcheck.readers.model.json_text import load_json
 
     try:
         return load_json(text, "training config")

@@ -10,7 +10,7 @@ convolutions refuse a non-positive or non-integer ``units``/``filters``).
 from __future__ import annotations
 
 import numbers
-from typing import Any, Callable
+from typing import Any
 
 from modelcheck.errors import InputError
 
@@ -18,13 +18,13 @@ from modelcheck.errors import InputError
 def check_entries(
     entries: list[Any],
     names: list[str],
-    inbound_of: Callable[[dict[str, Any]], tuple[str, ...]],
+    inbounds: list[tuple[str, ...]],
     where: str,
 ) -> None:
-    """InputError for the first layer entry Keras could not rebuild; ``names[i]`` names ``entries[i]``."""
+    """InputError for the first layer entry Keras could not rebuild; ``names[i]`` names ``entries[i]``, ``inbounds[i]`` its inputs."""
     known = set(names)
     edges: dict[str, tuple[str, ...]] = {}
-    for entry, name in zip(entries, names):
+    for entry, name, inbound in zip(entries, names, inbounds):
         label = f"{where}{name}"
         if not isinstance(entry.get("class_name"), str) or not entry["class_name"]:
             raise InputError(f"layer '{label}' has no class_name: Keras cannot rebuild it", key=f"{label}.class_name")
@@ -32,7 +32,6 @@ def check_entries(
         if config is not None and not isinstance(config, dict):
             raise InputError(f"layer '{label}' has a config that is not an object", key=f"{label}.config")
         _check_fields(config or {}, label)
-        inbound = inbound_of(entry)
         for source in inbound:
             if source not in known:
                 raise InputError(

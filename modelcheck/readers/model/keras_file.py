@@ -14,31 +14,24 @@ from __future__ import annotations
 from pathlib import Path
 
 from modelcheck.errors import InputError
-from modelcheck.filetypes import describe_special_file, open_regular_file
+from modelcheck.filetypes import open_regular_file
 from modelcheck.ir import TrainingSetup
-from modelcheck.readers.model.code_scan import pickle_summary
-from modelcheck.readers.model.h5_file import attr_text, read_h5
+from modelcheck.readers.model.h5_file import read_h5
 from modelcheck.readers.model.json_text import (
     MAX_CONFIG_BYTES,
     MAX_JSON_DEPTH,
     json_depth,
     load_json,
-    looks_like_model_config,
     looks_like_utf16,
-    one_line,
     read_model_json,
 )
 from modelcheck.readers.model.keras_zip import read_keras_zip
 from modelcheck.readers.model.weight_stats import with_weight_facts
 
-MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
-__all__ = [
-    "MAX_CONFIG_BYTES", "MAX_JSON_DEPTH", "MODEL_SUFFIXES", "attr_text", "describe_special_file", "json_depth",
-    "load_json", "looks_like_model_config", "one_line", "open_regular_file", "pickle_summary", "read_model_file",
-    "read_model_json",
-]
+# json_depth, load_json and MAX_JSON_DEPTH stay importable from here: tests and benchmarks use them.
+__all__ = ["MAX_JSON_DEPTH", "json_depth", "load_json", "read_model_file"]
 
 
 def read_model_file(path: str) -> TrainingSetup:

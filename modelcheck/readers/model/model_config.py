@@ -12,9 +12,8 @@ from typing import Any, Iterator
 
 from modelcheck.errors import InputError
 from modelcheck.readers.model.config_checks import check_entries
-# bytecode_strings, incomplete, printable: re-exported for importers that predate the split
-from modelcheck.readers.model.config_code import _code_objects, bytecode_strings, incomplete  # noqa: F401
-from modelcheck.readers.model.safe_text import clean_name, config_text, printable  # noqa: F401
+from modelcheck.readers.model.config_code import _code_objects
+from modelcheck.readers.model.safe_text import clean_name, config_text
 from modelcheck.ir import (
     CodeObject,
     Compile,
@@ -111,8 +110,9 @@ def _graph(
         if not isinstance(entry, dict):
             raise InputError(f"layer {index} of {'/'.join(prefix) or 'the model'} is not an object: Keras cannot rebuild it", key=f"layers[{index}]")
     parsed: list[dict[str, Any]] = entries
-    check_entries(parsed, [_layer_name(entry, index) for index, entry in enumerate(parsed)],
-                  lambda entry: _inbound(entry.get("inbound_nodes"))[0], "/".join(prefix) + "/" if prefix else "")
+    names = [_layer_name(entry, index) for index, entry in enumerate(parsed)]
+    inbounds = [_inbound(entry.get("inbound_nodes")) for entry in parsed]
+    check_entries(parsed, names, [inbound for inbound, _ in inbounds], "/".join(prefix) + "/" if prefix else "")
 
     shapes = _shapes_from_inbound(parsed)
     input_shapes: list[Shape] = []
@@ -122,7 +122,7 @@ def _graph(
         raw_class = config_text(entry.get("class_name")) or "Unknown"
         layer_class = LAYER_ALIASES.get(raw_class, raw_class)
         layer_config = entry.get("config") if isinstance(entry.get("config"), dict) else {}
-        layer_name = _layer_name(entry, index)
+        layer_name = names[index]
         shape = _input_shape(layer_config)
         if layer_class == "InputLayer":
             if shape is not None:
@@ -133,7 +133,7 @@ def _graph(
                 continue
         elif sequential and index == 0 and shape is not None:
             input_shapes.append(shape)
-        inbound, call_training = _inbound(entry.get("inbound_nodes"))
+        inbound, call_training = inbounds[index]
         if sequential and not inbound and previous is not None:
             inbound = (previous,)
         layer_path = prefix + (layer_name,)

@@ -8,6 +8,6 @@ every location it reports is then mapped to (code cell, line in the cell).
 ``--fix`` (``edit``) uses to rewrite cell sources in place.
 """
 
-from modelcheck.readers.notebook.reader import is_notebook, read_notebook
+from modelcheck.readers.notebook.reader import read_notebook
 
-__all__ = ["is_notebook", "read_notebook"]
+__all__ = ["read_notebook"]

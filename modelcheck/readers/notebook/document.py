@@ -73,7 +73,7 @@ class Document:
 
 def read_document(path: str) -> Document:
     """Read and scan a notebook file (raises InputError, NoSetup, OSError)."""
-    from modelcheck.readers.model.keras_file import open_regular_file
+    from modelcheck.filetypes import open_regular_file
 
     size = os.path.getsize(path)
     if size > MAX_NOTEBOOK_BYTES:

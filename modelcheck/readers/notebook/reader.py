@@ -10,13 +10,6 @@ from modelcheck.limits import MAX_SCRIPT_TOKENS, script_tokens
 from modelcheck.readers.notebook.document import read_document
 from modelcheck.readers.notebook.program import Program, map_locations
 
-NOTEBOOK_SUFFIX = ".ipynb"
-
-
-def is_notebook(path: str) -> bool:
-    return path.lower().endswith(NOTEBOOK_SUFFIX)
-
-
 def read_program(path: str) -> Program:
     """The notebook's code cells as one program (raises InputError, NoSetup, OSError)."""
     program = Program(path, read_document(path))
