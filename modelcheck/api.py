@@ -57,6 +57,10 @@ class Report:
     def __iter__(self):
         return iter(self.findings)
 
+    def _sources(self) -> dict[str, tuple[str, ...]]:
+        """Source lines by ``Location.source_name``, as the CLI keys them (a notebook: one per cell)."""
+        return {name: lines for setup in self.setups for name, lines in setup.sources().items()}
+
     def to_json(self) -> str:
         """The ``--format json`` document (versioned schema, see README)."""
         from modelcheck.report.json_format import render
@@ -67,8 +71,7 @@ class Report:
         """A SARIF 2.1.0 log (for code-scanning upload)."""
         from modelcheck.report.sarif import render
 
-        sources = {setup.path: setup.source_lines for setup in self.setups if setup.source_lines}
-        return render(list(self.findings), sources)
+        return render(list(self.findings), self._sources())
 
     def summary(self) -> str:
         """One line: ``2 problems (1 error, 1 warning)`` or ``All checks passed``."""
@@ -89,8 +92,7 @@ class Report:
         from modelcheck.report.console import render
 
         buffer = io.StringIO()
-        sources = {name: lines for setup in self.setups for name, lines in setup.sources().items()}
-        render(list(self.findings), self.files, sources=sources, stream=buffer, color=False)
+        render(list(self.findings), self.files, sources=self._sources(), stream=buffer, color=False)
         return buffer.getvalue()
 
     def _repr_html_(self) -> str:

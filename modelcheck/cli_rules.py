@@ -16,7 +16,7 @@ from modelcheck.ruledocs import RuleDoc, all_docs, rule_url
 
 
 def _fixable() -> set[str]:
-    from modelcheck.fix.apply import FIXABLE_CODES  # the fixer only when listing rules
+    from modelcheck.fix.cli_hook import FIXABLE_CODES  # a constant: the fixer itself is not loaded
 
     return set(FIXABLE_CODES)
 

@@ -203,3 +203,18 @@ def test_tf_keras_models_are_read_too():
     assert compiled.optimizer.learning_rate == pytest.approx(0.01)
     assert {"MC101", "MC102"} <= set(result.codes)
     assert result.setups[0].model.keras_version.startswith("2.")
+
+
+def test_sarif_fingerprints_of_a_notebook_match_the_cli(tmp_path):
+    import modelcheck
+    from conftest import run_cli
+    from notebook_factory import COMPILE, SMALL_CNN, code, write
+
+    path = write(tmp_path / "small.ipynb", [code("import numpy as np"), code(SMALL_CNN), code(COMPILE)])
+    api = json.loads(modelcheck.check(str(path), config=Settings()).to_sarif())
+    cli = json.loads(run_cli("--format", "sarif", "--no-config", str(path)).stdout)
+
+    def prints(log):
+        return sorted((r["ruleId"], json.dumps(r["partialFingerprints"], sort_keys=True)) for r in log["runs"][0]["results"])
+
+    assert prints(api) and prints(api) == prints(cli)

@@ -449,11 +449,12 @@ def _frozen_at_first_fit(setup: TrainingSetup, view: BackboneView) -> bool | Non
 
 def trainable_pretrained_layers(setup: TrainingSetup, settings: Settings) -> int:
     """How many weighted layers of pretrained backbones are trainable (MC206, MC207)."""
-    count = 0
-    for view in _views(setup):
-        if _pretrained(view.backbone, settings):
-            count += sum(1 for i, layer in enumerate(view.layers) if layer is not None and view.weighted(i) and layer.trainable)
-    return count
+    return sum(len(_trainable_weighted(view)) for view in _views(setup) if _pretrained(view.backbone, settings))
+
+
+def _trainable_weighted(view: BackboneView) -> list:
+    """The view's weighted layers that are trainable."""
+    return [layer for i, layer in enumerate(view.layers) if layer is not None and view.weighted(i) and layer.trainable]
 
 
 @rule("MC206")
@@ -473,7 +474,7 @@ def fine_tune_learning_rate(setup: TrainingSetup, settings: Settings) -> Iterato
     for view in _views(setup):
         if not _pretrained(view.backbone, settings):
             continue
-        trainable = [layer for i, layer in enumerate(view.layers) if layer is not None and view.weighted(i) and layer.trainable]
+        trainable = _trainable_weighted(view)
         if not trainable:
             continue
         yield report(

@@ -12,7 +12,7 @@ from modelcheck.fix.monitor import fix_monitor
 from modelcheck.fix.preprocessing import fix_preprocessing
 from modelcheck.fix.renames import fix_removed_api, import_swaps
 from modelcheck.fix.source import Edit, NotFixed
-from modelcheck.fix.specs import is_source
+from modelcheck.fix.specs import NOT_EDITABLE, editable, is_source
 from modelcheck.ir import TrainingSetup
 
 FIXERS: dict[str, Fixer] = {
@@ -82,8 +82,8 @@ def fix_files(findings: list[Finding], *, write: bool, setups: list[TrainingSetu
     ctx = FixContext(setups)
     fixes: list[Fix] = []
     for finding in candidates:
-        if finding.location.line is None or not is_source(finding.location.path):
-            result.skipped.append(SkippedFix(finding, "not a position in a Python script: change the code that builds it"))
+        if not editable(finding.location):
+            result.skipped.append(SkippedFix(finding, NOT_EDITABLE))
             continue
         try:
             fixes.append(FIXERS[finding.code](finding, ctx))

@@ -76,7 +76,7 @@ def _rescale_sites(finding: Finding, setup: TrainingSetup, ctx: FixContext) -> l
 
 
 def _rescale_keyword(ctx: FixContext, where: Location, label: str) -> tuple[SourceFile, ast.keyword] | None:
-    if where.line is None or not where.path.lower().endswith((".py", ".ipynb")):
+    if not specs.editable(where):
         return None
     source = ctx.source(where.path)
     keyword = source.keyword_at(source.finding_offset(where.line, where.column), "rescale")

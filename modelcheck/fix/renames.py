@@ -84,9 +84,7 @@ def _keyword(finding: Finding, source: SourceFile, offset: int, key: str) -> Fix
         raise NotFixed(f"no {key}= argument at this position (the file changed since it was checked?)")
     if key == "period":
         return _period(finding, source, call, keyword)
-    if key not in KEYWORDS:
-        raise NotFixed(f"no one-to-one replacement for {key}=")
-    new = KEYWORDS[key]
+    new = KEYWORDS[key]  # specs.removed_api offers a fix only for these keys and period=
     if any(k.arg == new for k in call.keywords):
         raise NotFixed(f"both {key}= and {new}= are given: keep one by hand")
     edits = [_rename_keyword(source, keyword, new)]
@@ -123,13 +121,11 @@ def _convolution(finding: Finding, source: SourceFile, offset: int, old: str, ra
     call = source.call_at(offset)
     if call is None:
         raise NotFixed(f"no {old}( call at this position (the file changed since it was checked?)")
-    if rank != "2":
-        raise NotFixed(f"{old}'s Keras 1 positional arguments differ from Conv{rank}D's: rewrite by hand")
     if any(isinstance(arg, ast.Starred) for arg in call.args) or len(call.args) != 3:
         raise NotFixed(f"{old}( has {len(call.args)} positional arguments; only {old}(filters, rows, cols) is rewritten")
     if any(k.arg in ("kernel_size", "nb_row", "nb_col") for k in call.keywords):
         raise NotFixed("the kernel size is also given by keyword")
-    new = f"Conv{rank}D"
+    new = f"Conv{rank}D"  # rank is "2": specs.removed_api refuses Convolution1D/3D
     rows, cols = call.args[1], call.args[2]
     edits = [Edit(source.path, source.start(rows), source.start(rows), "("), Edit(source.path, source.end(cols), source.end(cols), ")")]
     swaps: list[NameSwap] = []

@@ -63,6 +63,10 @@ def is_source(path: str) -> bool:
     return path.lower().endswith((".py", ".ipynb"))
 
 
+NOT_EDITABLE = "not a position in a Python script: change the code that builds it"
+"""Why a finding at a position :func:`editable` refuses gets no fix."""
+
+
 def editable(location: Location | None) -> bool:
     """A position ``--fix`` can edit: a line of a Python script or notebook cell (not a model file, not a config)."""
     return location is not None and location.line is not None and is_source(location.path)
@@ -71,7 +75,7 @@ def editable(location: Location | None) -> bool:
 def removed_api(api: str, replacement: str, location: Location | None) -> FixSpec | str:
     """The fix for a use of a removed API (MC402), or why there is none."""
     if not editable(location):
-        return "not a position in a Python script: change the code that builds it"
+        return NOT_EDITABLE
     conv = CONVOLUTION.match(api)
     if api.endswith("(") and api[:-1] in METHODS:
         new = METHODS[api[:-1]] + "("
@@ -100,7 +104,7 @@ def hidden_softmax(setup: TrainingSetup, layer: Layer) -> FixSpec | str:
     if layer.name == "predictions" and layer.units == 1000:
         return "the softmax is an include_top=True backbone's ImageNet classifier: rebuild the backbone with include_top=False"
     if not editable(layer.location):
-        return "not a position in a Python script: change the code that builds it"
+        return NOT_EDITABLE
     if setup.model is not None and any(other.is_output and same_place(other.location, layer.location) for _, other in setup.model.walk()):
         return "the same line also builds an output layer (a helper called more than once): change it by hand"
     return FixSpec("Replace `activation='softmax'` with `'relu'`", ((ACTIVATION, "relu"),))
@@ -116,7 +120,7 @@ def monitor(old: str, new: str | None, location: Location | None) -> FixSpec | s
     if new is None:
         return NO_CLOSE_MONITOR
     if not editable(location):
-        return "not a position in a Python script: change the code that builds it"
+        return NOT_EDITABLE
     return FixSpec(f"Replace monitor '{old}' with '{new}'", ((MONITOR, new),))
 
 
@@ -132,7 +136,7 @@ def preprocessing(backbone: str, module: str | None, location: Location | None, 
     if module is None:
         return NO_PREPROCESS_MODULE.format(backbone=backbone)
     if not editable(location):
-        return "not a position in a Python script: change the code that builds it"
+        return NOT_EDITABLE
     return FixSpec(f"Use `preprocessing_function=keras.applications.{module}.preprocess_input` instead of `rescale=`",
                    ((MODULE, module), (BACKBONE, backbone)))
 

@@ -13,7 +13,7 @@ import sys
 from typing import IO, Mapping
 
 from modelcheck.findings import Finding, Severity
-from modelcheck.ir import Layer, Location, ModelGraph, TrainingSetup
+from modelcheck.ir import Location, ModelGraph, TrainingSetup
 from modelcheck.report import is_fixable, split_message, summary
 from modelcheck.report.escape import shown
 
@@ -180,17 +180,14 @@ _COLUMNS = ("#", "layer", "class", "Output Shape", "Param #", "activation", "tra
 
 def layer_table(setup: TrainingSetup, paint: _Painter | None = None) -> list[str]:
     """The model's layers as a text table, like ``model.summary()`` with trainable marks."""
-    from modelcheck.report.params import layer_params
+    from modelcheck.report.params import fed_layers, layer_params
 
     paint = paint or _Painter(False)
     assert setup.model is not None
     rows: list[tuple[tuple[str, ...], bool | None]] = []
 
     def add(graph: ModelGraph, indent: str) -> None:
-        previous: Layer | None = None
-        by_name = {layer.name: layer for layer in graph.layers}
-        for index, layer in enumerate(graph.layers):
-            feeding = [by_name[name] for name in layer.inbound if name in by_name] or ([previous] if previous else [])
+        for index, (layer, feeding) in enumerate(fed_layers(graph)):
             params = layer_params(layer, feeding)
             rows.append(((
                 str(index),
@@ -201,7 +198,6 @@ def layer_table(setup: TrainingSetup, paint: _Painter | None = None) -> list[str
                 shown(layer.activation or ""),
                 {True: "yes", False: "frozen", None: "?"}[layer.trainable],
             ), layer.trainable))
-            previous = layer
             if layer.submodel is not None:
                 add(layer.submodel, indent + "  ")
 

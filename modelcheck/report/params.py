@@ -6,7 +6,7 @@ what feeds it; when either is unknown the count is None (a blank cell), never a 
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from modelcheck.ir import Layer
 
@@ -86,15 +86,20 @@ def layer_params(layer: Layer, feeding: Iterable[Layer | None] = ()) -> int | No
     return None
 
 
-def _graph_params(graph: Any) -> int | None:
-    total = 0
+def fed_layers(graph: Any) -> Iterator[tuple[Layer, list[Layer]]]:
+    """Each layer of the graph with what feeds it: its inbound layers, else the layer before it."""
     previous: Layer | None = None
     by_name = {layer.name: layer for layer in graph.layers}
     for layer in graph.layers:
-        feeding = [by_name[name] for name in layer.inbound if name in by_name] or [previous]
+        yield layer, [by_name[name] for name in layer.inbound if name in by_name] or ([previous] if previous is not None else [])
+        previous = layer
+
+
+def _graph_params(graph: Any) -> int | None:
+    total = 0
+    for layer, feeding in fed_layers(graph):
         count = layer_params(layer, feeding)
         if count is None:
             return None
         total += count
-        previous = layer
     return total
