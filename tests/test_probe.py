@@ -206,7 +206,6 @@ def test_live_model_is_probed_on_a_clone(keras):
 
 def _script_setup(path: str) -> TrainingSetup:
     """The IR a script reader makes of: freeze conv, compile, fit, unfreeze conv, fit (no recompile)."""
-    where = Location(path, line=1)
     layers = (
         Layer("input", "InputLayer", {"batch_shape": [None, 32, 32, 3]}),
         Layer("conv", "Conv2D", {"filters": 8, "kernel_size": 3, "activation": "relu"}, inbound=("input",)),
