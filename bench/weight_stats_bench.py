@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import ENV, PY, ROOT, WORK, measure  # noqa: E402
+from run import ENV, PY, WORK, measure  # noqa: E402
 
 BUILD = """
 import sys, numpy as np, keras

@@ -23,7 +23,7 @@ import subprocess
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 
@@ -82,12 +82,13 @@ def hang_guard(cpu_seconds: float, what: str) -> Iterator[None]:
         signal.signal(signal.SIGPROF, previous)
 
 
-def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
-    """Run `python -m modelcheck ARGS` as a user would, in a fresh process."""
+def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 300, **kwargs: Any) -> subprocess.CompletedProcess:
+    """Run `python -m modelcheck ARGS` as a user would, in a fresh process; ``kwargs`` go to subprocess.run (input=, preexec_fn=)."""
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1", **(env or {})}
     try:
         return subprocess.run(
-            [sys.executable, "-m", "modelcheck", *args], capture_output=True, text=True, cwd=cwd or ROOT, env=full_env, timeout=timeout
+            [sys.executable, "-m", "modelcheck", *args], capture_output=True, text=True, cwd=cwd or ROOT, env=full_env, timeout=timeout,
+            **kwargs,
         )
     except subprocess.TimeoutExpired:
         pytest.fail(f"`modelcheck {' '.join(args)}` hung: no result after {timeout:g} s", pytrace=False)

@@ -82,10 +82,12 @@ def image_folders(root: Path, classes: int = 3, per_class: int = 6, size: int = 
 
 
 
-def _cnn(keras, hidden: str = "relu"):
+def cnn(keras, hidden: str = "relu", classes: int = 5, name: str | None = None, output: str = "softmax"):
+    """A small CNN for 32×32 inputs; ``name=None`` is Keras's own default (an automatic name)."""
     layers = keras.layers
     return keras.Sequential([keras.Input((32, 32, 3)), layers.Conv2D(8, 3, activation="relu"), layers.MaxPooling2D(4),
-                             layers.Flatten(), layers.Dense(64, activation=hidden), layers.Dense(5, activation="softmax")])
+                             layers.Flatten(), layers.Dense(64, activation=hidden), layers.Dense(classes, activation=output)],
+                            name=name)
 
 
 def run_cases(out: Path, steps: int = 40) -> dict:
@@ -100,7 +102,7 @@ def run_cases(out: Path, steps: int = 40) -> dict:
     for name, hidden, optimizer, frozen in (("healthy", "relu", "adam", False), ("hidden_softmax", "softmax", "adam", False),
                                             ("sgd_1e4", "relu", keras.optimizers.SGD(1e4), False),
                                             ("all_frozen", "relu", "adam", True)):
-        model = _cnn(keras, hidden)
+        model = cnn(keras, hidden)
         model.trainable = not frozen
         model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"])
         files[name] = out / f"{name}.keras"

@@ -111,9 +111,7 @@ _BUILD = textwrap.dedent(
 @pytest.fixture(scope="module")
 def bn_models(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("bn_models")
-    for flavor, module in (("keras3", "keras"), ("keras2", "tf_keras")):
-        if not any(Path(p, module).is_dir() for p in sys.path if p):
-            pytest.skip(f"{module} is not installed")
+    for flavor in ("keras3", "keras2"):
         subprocess.run([sys.executable, "-c", _BUILD, flavor, str(out)], check=True, capture_output=True,
                        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, timeout=600)
     return out

@@ -206,7 +206,7 @@ def test_rules_run_on_whatever_the_model_reader_builds(model, training):
         setup = setup_from_configs("fuzz.keras", model, training)
     except InputError:
         return
-    run_rules(setup, Settings())
+    assert not [f for f in run_rules(setup, Settings()) if "could not finish" in f.message]
 
 
 @st.composite

@@ -15,21 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, run_cli
 
 HUNG_AFTER = 120  # seconds: far above what any of these inputs needs; reaching it means a hang
 
 
 def modelcheck_json(*args: str, cwd: Path, env: dict[str, str] | None = None) -> tuple[int, dict, str]:
     """Exit code, JSON document and stderr of one run; fails the test as 'hung' past HUNG_AFTER."""
-    full_env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1", **(env or {})}
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "modelcheck", "--format", "json", *args],
-            capture_output=True, text=True, cwd=cwd, env=full_env, timeout=HUNG_AFTER,
-        )
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"modelcheck hung on {args} (no answer in {HUNG_AFTER} s)")
+    done = run_cli("--format", "json", *args, cwd=cwd, env=env, timeout=HUNG_AFTER)
     assert "Traceback" not in done.stderr, done.stderr[-3000:]
     return done.returncode, json.loads(done.stdout), done.stderr
 
@@ -256,12 +249,7 @@ def memory_capped(megabytes: int) -> dict[str, object]:
 
 
 def capped_json(*args: str, cwd: Path, megabytes: int) -> tuple[int, dict]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
-    try:
-        done = subprocess.run([sys.executable, "-m", "modelcheck", "--format", "json", *args], capture_output=True, text=True,
-                              cwd=cwd, env=env, timeout=HUNG_AFTER, **memory_capped(megabytes))
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"modelcheck hung on {args} (no answer in {HUNG_AFTER} s)")
+    done = run_cli("--format", "json", *args, cwd=cwd, timeout=HUNG_AFTER, **memory_capped(megabytes))
     assert "Traceback" not in done.stderr, done.stderr[-3000:]
     return done.returncode, json.loads(done.stdout)
 
@@ -469,8 +457,7 @@ HOSTILE_NAME = "evil\nfake.py:1: MC101 error \u202egnp.keras\x1b[31m.keras"
 
 def test_console_output_escapes_newlines_rtl_overrides_and_escapes_in_file_names(tmp_path):
     (tmp_path / HOSTILE_NAME).write_bytes(b"not a model")
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
-    done = subprocess.run([sys.executable, "-m", "modelcheck", HOSTILE_NAME], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=HUNG_AFTER)
+    done = run_cli(HOSTILE_NAME, cwd=tmp_path, timeout=HUNG_AFTER)
     first = done.stdout.splitlines()[0]
     assert first.startswith("evil\\nfake.py:1: MC101 error \\u202egnp.keras\\x1b[31m.keras: MC001 error")
     assert "\u202e" not in done.stdout and "\x1b" not in done.stdout and len(done.stdout.splitlines()) == 2
@@ -478,8 +465,7 @@ def test_console_output_escapes_newlines_rtl_overrides_and_escapes_in_file_names
 
 def test_github_annotations_escape_control_characters_in_file(tmp_path):
     (tmp_path / HOSTILE_NAME).write_bytes(b"not a model")
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
-    done = subprocess.run([sys.executable, "-m", "modelcheck", "--format", "github", HOSTILE_NAME], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=HUNG_AFTER)
+    done = run_cli("--format", "github", HOSTILE_NAME, cwd=tmp_path, timeout=HUNG_AFTER)
     [line] = done.stdout.splitlines()
     assert line.startswith("::error file=evil\\nfake.py%3A1%3A MC101 error \\u202egnp.keras\\x1b[31m.keras,title=MC001")
     assert "\x1b" not in done.stdout and "\u202e" not in done.stdout

@@ -9,7 +9,6 @@ import io
 import json
 import re
 import shutil
-import tempfile
 from pathlib import Path
 
 import jsonschema
@@ -163,18 +162,11 @@ def test_default_path_is_the_working_directory(tmp_path):
 
 
 def test_stdin_is_checked_under_the_given_name(tmp_path):
-    import os
-    import subprocess
-    import sys
-
-    result = subprocess.run([sys.executable, "-m", "modelcheck", "--output-format", "concise", "--stdin-filename", "models/train.py", "-"],
-                            input=SCRIPT.format(comment=""), capture_output=True, text=True, cwd=tmp_path,
-                            env={**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}, timeout=120)
+    result = run_cli("--output-format", "concise", "--stdin-filename", "models/train.py", "-",
+                     input=SCRIPT.format(comment=""), cwd=tmp_path, timeout=120)
     assert result.stdout.splitlines()[0] == "models/train.py:5:5: MC101 [*] `Dense(64, activation='softmax')` is a hidden layer"
     assert "1 file checked" in result.stdout
-    full = subprocess.run([sys.executable, "-m", "modelcheck", "--stdin-filename", "models/train.py", "-"],
-                          input=SCRIPT.format(comment=""), capture_output=True, text=True, cwd=tmp_path,
-                          env={**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}, timeout=120)
+    full = run_cli("--stdin-filename", "models/train.py", "-", input=SCRIPT.format(comment=""), cwd=tmp_path, timeout=120)
     assert full.stdout.splitlines()[:3] == [
         "models/train.py:5:5: MC101 error [*] `Dense(64, activation='softmax')` is a hidden layer",
         full.stdout.splitlines()[1],
@@ -184,16 +176,11 @@ def test_stdin_is_checked_under_the_given_name(tmp_path):
 
 def test_a_notebook_from_stdin_shows_its_cells_under_the_given_name(tmp_path):
     import json as json_module
-    import os
-    import subprocess
-    import sys
 
     from notebook_factory import SMALL_CNN, code, notebook
 
     document = json_module.dumps(notebook([code("import keras"), code(SMALL_CNN)]))
-    result = subprocess.run([sys.executable, "-m", "modelcheck", "--stdin-filename", "nb/train.ipynb", "-"],
-                            input=document, capture_output=True, text=True, cwd=tmp_path,
-                            env={**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}, timeout=120)
+    result = run_cli("--stdin-filename", "nb/train.ipynb", "-", input=document, cwd=tmp_path, timeout=120)
     lines = result.stdout.splitlines()
     assert lines[0].startswith("nb/train.ipynb:cell 2:8:5: MC101 error")
     assert '     8 |     layers.Dense(64, activation="softmax"),' in lines[:4]

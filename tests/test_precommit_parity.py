@@ -14,12 +14,12 @@ import shlex
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
 
 from conftest import ROOT, run_cli
+from test_precommit import _git
 
 SCRIPT = """\
 from keras import layers, models, optimizers
@@ -38,12 +38,6 @@ callbacks:
   - EarlyStopping: {monitor: val_acc}
 """
 FINDING = re.compile(r"^\S+:\d+:\d+(?: \[.*?\])?: MC\d{3} .*$", re.M)
-
-
-def _git(cwd: Path, *args: str) -> None:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@example.com"}
-    subprocess.run(["git", "-c", "init.defaultBranch=main", *args], cwd=cwd, env=env, capture_output=True, check=True, timeout=120)
 
 
 def _local_hook() -> str:

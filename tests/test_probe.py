@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -12,7 +13,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from probe_cases import image_folders
+from probe_cases import cnn, image_folders
 from modelcheck.findings import Severity
 from modelcheck.ir import (
     Backbone, Compile, FreezeOp, Fit, Layer, Location, Loss, ModelGraph, Optimizer, Pipeline, Scaling, TrainingSetup,
@@ -21,19 +22,7 @@ from modelcheck.ir import (
 STEPS = 60
 
 
-def _cnn(keras, hidden: str = "relu", classes: int = 5, name: str = "cnn", output: str = "softmax"):
-    layers = keras.layers
-    return keras.Sequential(
-        [
-            keras.Input((32, 32, 3)),
-            layers.Conv2D(8, 3, activation="relu"),
-            layers.MaxPooling2D(4),
-            layers.Flatten(),
-            layers.Dense(64, activation=hidden),
-            layers.Dense(classes, activation=output),
-        ],
-        name=name,
-    )
+_cnn = functools.partial(cnn, name="cnn")
 
 
 @pytest.fixture(scope="module")
@@ -206,7 +195,6 @@ def test_live_model_is_probed_on_a_clone(keras):
 
 def _script_setup(path: str) -> TrainingSetup:
     """The IR a script reader makes of: freeze conv, compile, fit, unfreeze conv, fit (no recompile)."""
-    where = Location(path, line=1)
     layers = (
         Layer("input", "InputLayer", {"batch_shape": [None, 32, 32, 3]}),
         Layer("conv", "Conv2D", {"filters": 8, "kernel_size": 3, "activation": "relu"}, inbound=("input",)),
