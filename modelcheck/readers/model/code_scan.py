@@ -15,7 +15,6 @@ import re
 import struct
 from typing import Any
 
-from modelcheck.readers.model.config_code import incomplete  # for the file readers
 from modelcheck.readers.model.safe_text import printable
 
 # HDF5 objects looked at for pickles, and how much of each is read.

@@ -22,7 +22,8 @@ from typing import Any, Callable
 
 from modelcheck.errors import InputError, NoSetup
 from modelcheck.ir import CodeObject, Location, TrainingSetup
-from modelcheck.readers.model.code_scan import h5_pickles, incomplete
+from modelcheck.readers.model.code_scan import h5_pickles
+from modelcheck.readers.model.config_code import incomplete
 from modelcheck.readers.model.json_text import MAX_CONFIG_BYTES, load_json, one_line
 from modelcheck.readers.model.model_config import setup_from_configs
 

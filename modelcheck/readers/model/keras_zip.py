@@ -22,9 +22,9 @@ from modelcheck.readers.model.code_scan import (
     MAX_PICKLE_SCAN_BYTES,
     PICKLE_HEADER,
     PICKLE_SUFFIXES,
-    incomplete,
     pickle_summary,
 )
+from modelcheck.readers.model.config_code import incomplete
 from modelcheck.readers.model.json_text import MAX_CONFIG_BYTES, load_json, one_line
 from modelcheck.readers.model.model_config import setup_from_configs
 from modelcheck.readers.model.safe_text import printable
